@@ -1,0 +1,73 @@
+import type { Command, NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { ClientOperation } from '../src/sim/history.ts';
+
+/** What a checker may need from an implementation; a missing one switches the checker off. */
+export type Capability = 'log' | 'commitIndex' | 'votedFor' | 'members' | 'read' | 'membership';
+
+export interface Violation {
+  readonly invariant: string;
+  readonly message: string;
+  /** Virtual time and step at which it was detected (filled in by the engine). */
+  time?: number;
+  step?: number;
+}
+
+/** Facts about the run a checker is created for. */
+export interface ClusterInfo {
+  readonly nodes: readonly NodeId[];
+  readonly initialMembers: readonly NodeId[];
+  readonly electionTimeoutMaxMs: number;
+}
+
+/** A change in the connectivity or liveness of the cluster, recorded by the engine. */
+export interface ClusterStatus {
+  readonly time: number;
+  readonly up: readonly NodeId[];
+  /** Node pairs that can reach each other both ways, each pair once, sorted. */
+  readonly connected: readonly (readonly [NodeId, NodeId])[];
+  /** True when every node is up, every link is whole and every clock is true. */
+  readonly whole: boolean;
+}
+
+/** What a run leaves for the run-level checks. */
+export interface RunRecord {
+  readonly cluster: ClusterInfo;
+  readonly history: readonly ClientOperation[];
+  /** Every connectivity change, first at time 0. */
+  readonly statuses: readonly ClusterStatus[];
+  /** When the fault plan ended and the cluster was healed (undefined if the run stopped first). */
+  readonly healedAt: number | undefined;
+  readonly endTime: number;
+  /** Final views of live nodes, and the state of their state machines. */
+  readonly finalViews: ReadonlyMap<NodeId, NodeView>;
+  readonly finalStates: ReadonlyMap<NodeId, { readonly appliedIndex: number; readonly entries: readonly [string, string][] }>;
+}
+
+/**
+ * A live checker for one run. The engine calls the hooks it has: `afterStep` after every event
+ * with the node the event changed and that node's fresh view; `finish` once at the end.
+ * Each hook returns a violation, or undefined when all is well.
+ */
+export interface Checker {
+  afterStep?(node: NodeId, view: NodeView, time: number): Violation | undefined;
+  /** A node applied `command` at `index` (the engine has already checked index order). */
+  onApply?(node: NodeId, index: number, command: unknown, time: number): Violation | undefined;
+  /** A node installed a snapshot up to `index`; its state machine holds `entries`. */
+  onRestore?(node: NodeId, index: number, time: number): Violation | undefined;
+  /** A client got an ok for a write that `node` applied at `index`. */
+  onAcknowledged?(command: Command, node: NodeId, index: number, time: number): Violation | undefined;
+  onCrash?(node: NodeId, time: number): void;
+  /** A node restarted; `view` is its first view. */
+  onRestart?(node: NodeId, view: NodeView, time: number): Violation | undefined;
+  finish?(record: RunRecord): Violation | undefined;
+}
+
+export interface CheckerDefinition {
+  /** Kebab-case, used on the command line and in reports. */
+  readonly name: string;
+  readonly description: string;
+  /** 'step' checkers watch every step; 'run' checkers judge the run at its end. */
+  readonly scope: 'step' | 'run';
+  readonly needs: readonly Capability[];
+  create(cluster: ClusterInfo): Checker;
+}

@@ -1,0 +1,51 @@
+import type { NodeId } from '../adapter/contract.ts';
+
+/**
+ * A fault plan: plain JSON, versioned, a list of timed actions. After the last action the
+ * engine heals the cluster (network whole, every node up, clocks true) so liveness can be judged.
+ */
+export const FAULT_PLAN_VERSION = 1;
+
+export interface FaultPlan {
+  readonly version: typeof FAULT_PLAN_VERSION;
+  readonly actions: readonly FaultAction[];
+}
+
+/**
+ * A node named directly, or resolved deterministically when the action fires:
+ * "leader" is the live leader of the highest term (the action is skipped when there is none),
+ * "follower" the first live non-leader member in node order.
+ */
+export type NodeRef = NodeId | 'leader' | 'follower';
+
+export interface LinkRates {
+  readonly dropRate?: number;
+  readonly duplicateRate?: number;
+  readonly latency?: { readonly minMs: number; readonly maxMs: number };
+  readonly longDelayRate?: number;
+  readonly longDelay?: { readonly minMs: number; readonly maxMs: number };
+}
+
+export type FaultAction =
+  | { readonly at: number; readonly kind: 'partition'; readonly groups: readonly (readonly NodeRef[])[] }
+  | { readonly at: number; readonly kind: 'isolate'; readonly node: NodeRef }
+  | { readonly at: number; readonly kind: 'cut'; readonly from: NodeRef; readonly to: NodeRef }
+  | { readonly at: number; readonly kind: 'bridge'; readonly links: readonly (readonly [NodeRef, NodeRef])[] }
+  | { readonly at: number; readonly kind: 'heal' }
+  | { readonly at: number; readonly kind: 'crash'; readonly node: NodeRef; readonly loss?: 'all' | 'torn' | 'none' }
+  | { readonly at: number; readonly kind: 'restart'; readonly node: NodeRef }
+  | { readonly at: number; readonly kind: 'corrupt'; readonly node: NodeRef }
+  | ({ readonly at: number; readonly kind: 'link'; readonly from?: NodeRef; readonly to?: NodeRef } & LinkRates)
+  | { readonly at: number; readonly kind: 'skew'; readonly node: NodeRef; readonly rate: number }
+  | { readonly at: number; readonly kind: 'membership'; readonly members: readonly NodeId[] }
+  | { readonly at: number; readonly kind: 'transfer'; readonly to: NodeRef }
+  | { readonly at: number; readonly kind: 'burst'; readonly operations: number };
+
+export type FaultKind = FaultAction['kind'];
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'partition', 'isolate', 'cut', 'bridge', 'heal', 'crash', 'restart', 'corrupt',
+  'link', 'skew', 'membership', 'transfer', 'burst',
+];
+
+export const EMPTY_PLAN: FaultPlan = { version: FAULT_PLAN_VERSION, actions: [] };

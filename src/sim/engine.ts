@@ -1,0 +1,828 @@
+import type {
+  ClusterConfig,
+  Command,
+  NodeHost,
+  NodeId,
+  NodeView,
+  RaftFactory,
+  RaftNode,
+  Snapshot,
+  TimingConfig,
+} from '../adapter/contract.ts';
+import type { FaultAction, FaultPlan, NodeRef } from '../faults/plan.ts';
+import type { Capability, Checker, CheckerDefinition, ClusterInfo, ClusterStatus, RunRecord, Violation } from '../../invariants/types.ts';
+import { ClientPool, DEFAULT_WORKLOAD, type ClientReply, type ClientRequest, type WorkloadConfig } from './clients.ts';
+import { SimDisk, type CrashLoss } from './disk.ts';
+import type { ClientOperation } from './history.ts';
+import { KvStateMachine, isFrameworkCommand } from './kv.ts';
+import { DEFAULT_LINK, Network, type LinkBehaviour } from './network.ts';
+import { EventQueue } from './queue.ts';
+import { Rng } from './rng.ts';
+import { Trace, TRACE_KINDS, messageType, type TraceEntry, type TraceMode } from './trace.ts';
+
+export const DEFAULT_TIMING: TimingConfig = { electionTimeoutMinMs: 150, electionTimeoutMaxMs: 300, heartbeatMs: 50 };
+
+export interface SimulationOptions {
+  readonly seed: number;
+  readonly factory: RaftFactory;
+  readonly nodes: readonly NodeId[];
+  /** Voting members at start; defaults to all nodes. */
+  readonly initialMembers?: readonly NodeId[];
+  readonly timing?: TimingConfig;
+  /** Options passed through to the implementation. */
+  readonly implementationOptions?: Readonly<Record<string, unknown>>;
+  readonly network?: Partial<LinkBehaviour>;
+  /** The simulated clients; `false` runs no clients. */
+  readonly workload?: Partial<WorkloadConfig> | false;
+  readonly plan?: FaultPlan;
+  /** Virtual time at which the fault window ends and the cluster is healed. */
+  readonly faultWindowMs?: number;
+  /** Virtual time after the heal that the run goes on for (liveness needs it). */
+  readonly settleMs?: number;
+  readonly checkers?: readonly CheckerDefinition[];
+  readonly maxSteps?: number;
+  readonly trace?: TraceMode;
+}
+
+export interface SkippedCheck {
+  readonly checker: string;
+  readonly reason: string;
+}
+
+export interface AppliedFault {
+  readonly action: FaultAction;
+  readonly time: number;
+  /** What the action did, or why it was skipped. */
+  readonly outcome: string;
+}
+
+export interface RunResult {
+  readonly seed: number;
+  readonly traceHash: string;
+  readonly events: number;
+  readonly virtualMs: number;
+  readonly violation?: Violation;
+  readonly history: readonly ClientOperation[];
+  readonly capabilities: readonly Capability[];
+  readonly skippedChecks: readonly SkippedCheck[];
+  readonly faults: readonly AppliedFault[];
+  readonly trace: readonly TraceEntry[];
+  readonly traceOmitted: number;
+}
+
+const enum EventKind {
+  Deliver,
+  Timer,
+  Fault,
+  ClientRequest,
+  ClientReply,
+  ClientTick,
+  Heal,
+}
+
+interface SimEvent {
+  time: number;
+  seq: number;
+  kind: EventKind;
+  /** Target node or client index. */
+  target: number;
+  /** Sender node index, or the timer id. */
+  source: number;
+  /** The target node's incarnation when scheduled; a crash makes older events stale. */
+  epoch: number;
+  payload: unknown;
+}
+
+const ROLE_CODES: Record<string, number> = { follower: 1, candidate: 2, leader: 3, learner: 4, precandidate: 5 };
+
+/** The engine's record of one server: its disk outlives its incarnations. */
+class NodeSlot {
+  up = false;
+  epoch = 0;
+  incarnation = 0;
+  raft: RaftNode | undefined;
+  host: SimHost | undefined;
+  kv = new KvStateMachine();
+  readonly timers = new Map<number, () => void>();
+  /** Client requests waiting for their command to be applied here, by command id. */
+  readonly waitingWrites = new Map<string, ClientRequest[]>();
+  /** Reads waiting for the state machine to reach their read index. */
+  waitingReads: { readIndex: number; request: ClientRequest }[] = [];
+  view: NodeView | undefined;
+  clockRate = 1;
+  clockBaseVirtual = 0;
+  clockBaseLocal = 0;
+
+  constructor(
+    readonly id: NodeId,
+    readonly index: number,
+    readonly disk: SimDisk,
+  ) {}
+
+  localTime(virtual: number): number {
+    return this.clockBaseLocal + (virtual - this.clockBaseVirtual) * this.clockRate;
+  }
+}
+
+/** The NodeHost of one incarnation; once that incarnation has crashed it does nothing. */
+class SimHost implements NodeHost {
+  readonly id: NodeId;
+  readonly storage: SimDisk;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly slot: NodeSlot,
+    private readonly epoch: number,
+    private readonly rng: Rng,
+  ) {
+    this.id = slot.id;
+    this.storage = slot.disk;
+  }
+
+  private get live(): boolean {
+    return this.slot.epoch === this.epoch && this.slot.up;
+  }
+
+  now(): number {
+    return this.slot.localTime(this.sim.now);
+  }
+
+  send(to: NodeId, message: unknown): void {
+    if (this.live) this.sim.sendMessage(this.slot, to, message);
+  }
+
+  setTimer(delayMs: number, fire: () => void): number {
+    return this.sim.setTimer(this.slot, this.epoch, delayMs, fire);
+  }
+
+  clearTimer(timer: number): void {
+    if (this.live) this.slot.timers.delete(timer);
+  }
+
+  random(): number {
+    return this.rng.next();
+  }
+
+  apply(index: number, command: unknown): void {
+    if (this.live) this.sim.applyEntry(this.slot, index, command);
+  }
+
+  snapshot(): Snapshot {
+    return this.slot.kv.snapshot();
+  }
+
+  restore(snapshot: Snapshot): void {
+    if (this.live) this.sim.restoreSnapshot(this.slot, snapshot);
+  }
+}
+
+/** Thrown inside the run loop to stop it at a violation. */
+class StopRun extends Error {
+  constructor(readonly violation: Violation) {
+    super(violation.message);
+  }
+}
+
+/**
+ * The discrete-event simulator. It owns virtual time, the network, the disks and the clients;
+ * the implementation runs inside it and is reached only through the adapter contract. Each
+ * step pops the earliest event (by virtual time, then insertion order), executes it, and offers
+ * the changed node to every checker.
+ */
+export class Simulation {
+  now = 0;
+  private steps = 0;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly slots: NodeSlot[];
+  private readonly indexOf = new Map<NodeId, number>();
+  private readonly network: Network;
+  private readonly linkRngs: Rng[];
+  private readonly faultRng: Rng;
+  private readonly clientLinkRng: Rng;
+  private readonly clients: ClientPool | undefined;
+  private readonly history: ClientOperation[] = [];
+  private readonly trace: Trace;
+  private readonly config: ClusterConfig;
+  private readonly checkers: { name: string; checker: Checker }[] = [];
+  private readonly skipped: SkippedCheck[] = [];
+  private readonly faults: AppliedFault[] = [];
+  private readonly statuses: ClusterStatus[] = [];
+  private capabilities: Capability[] = [];
+  private nextTimerId = 1;
+  private healedAt: number | undefined;
+  private violation: Violation | undefined;
+  private readonly endTime: number;
+  private readonly faultWindowMs: number;
+  private readonly maxSteps: number;
+  private readonly rng: Rng;
+
+  constructor(private readonly options: SimulationOptions) {
+    if (options.nodes.length === 0) throw new Error('SimulationOptions.nodes: give at least one node id');
+    this.rng = new Rng(options.seed);
+    options.nodes.forEach((id, i) => {
+      if (this.indexOf.has(id)) throw new Error(`SimulationOptions.nodes: node id "${id}" appears twice`);
+      this.indexOf.set(id, i);
+    });
+    this.slots = options.nodes.map((id, i) => new NodeSlot(id, i, new SimDisk()));
+    const n = options.nodes.length;
+    this.network = new Network(n, { ...DEFAULT_LINK, ...options.network });
+    const networkRng = this.rng.fork('network');
+    this.linkRngs = [];
+    for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) this.linkRngs.push(networkRng.fork(`${a}>${b}`));
+    this.clientLinkRng = networkRng.fork('clients');
+    this.faultRng = this.rng.fork('faults');
+    this.trace = new Trace(options.trace ?? 'hash');
+    const timing = options.timing ?? DEFAULT_TIMING;
+    this.config = {
+      nodes: [...options.nodes],
+      initialMembers: [...(options.initialMembers ?? options.nodes)],
+      timing,
+      options: options.implementationOptions ?? {},
+    };
+    const lastAction = Math.max(0, ...(options.plan?.actions ?? []).map((a) => a.at));
+    this.faultWindowMs = Math.max(options.faultWindowMs ?? 0, lastAction);
+    this.endTime = this.faultWindowMs + (options.settleMs ?? 10 * timing.electionTimeoutMaxMs + 2000);
+    this.maxSteps = options.maxSteps ?? 5_000_000;
+    if (options.workload !== false) {
+      const workload = { ...DEFAULT_WORKLOAD, ...options.workload };
+      const clientRng = this.rng.fork('clients');
+      this.clients = new ClientPool(workload, this.clientTransport(), (name) => clientRng.fork(name));
+    }
+  }
+
+  get clusterConfig(): ClusterConfig {
+    return this.config;
+  }
+
+  /** Runs to the end (or the first violation) and returns the result. */
+  run(): RunResult {
+    try {
+      this.startNodes();
+      for (const action of this.options.plan?.actions ?? []) this.schedule(action.at, EventKind.Fault, -1, -1, 0, action);
+      this.schedule(this.faultWindowMs, EventKind.Heal, -1, -1, 0, undefined);
+      this.clients?.start();
+      this.recordStatus();
+      this.loop();
+      this.finish();
+    } catch (error) {
+      if (!(error instanceof StopRun)) throw error;
+      this.violation = error.violation;
+    }
+    if (this.violation && this.trace.full) {
+      this.trace.record({ i: this.steps, t: this.now, k: 'violation', d: this.violation });
+    }
+    return {
+      seed: this.options.seed,
+      traceHash: this.trace.hash,
+      events: this.steps,
+      virtualMs: this.now,
+      ...(this.violation ? { violation: this.violation } : {}),
+      history: this.history,
+      capabilities: this.capabilities,
+      skippedChecks: this.skipped,
+      faults: this.faults,
+      trace: this.trace.entries,
+      traceOmitted: this.trace.omitted,
+    };
+  }
+
+  private loop(): void {
+    const queue = this.queue;
+    for (;;) {
+      const event = queue.peek();
+      if (event === undefined || event.time > this.endTime) break;
+      queue.pop();
+      this.now = event.time;
+      if (++this.steps > this.maxSteps) {
+        this.fail('step-budget', `the run exceeded ${this.maxSteps} steps by virtual time ${this.now.toFixed(1)} ms: a livelock or timer storm in the implementation`);
+      }
+      this.dispatch(event);
+    }
+    this.now = Math.max(this.now, this.endTime);
+  }
+
+  private dispatch(event: SimEvent): void {
+    switch (event.kind) {
+      case EventKind.Deliver:
+        return this.deliver(event);
+      case EventKind.Timer:
+        return this.fireTimer(event);
+      case EventKind.Fault:
+        return this.applyFault(event.payload as FaultAction);
+      case EventKind.ClientRequest:
+        return this.serveRequest(event);
+      case EventKind.ClientReply:
+        this.traceEvent('reply', event.target, -1, event.payload);
+        return this.clients!.onReply(event.target, event.payload as ClientReply);
+      case EventKind.ClientTick:
+        return this.clients!.onTick(event.target, event.source);
+      case EventKind.Heal:
+        return this.heal();
+    }
+  }
+
+  // ---- nodes -------------------------------------------------------------------------------
+
+  private startNodes(): void {
+    this.probeCapabilities();
+    for (const slot of this.slots) this.startNode(slot, false);
+  }
+
+  private startNode(slot: NodeSlot, restart: boolean): void {
+    slot.up = true;
+    slot.epoch++;
+    slot.incarnation++;
+    slot.kv = new KvStateMachine();
+    const host = new SimHost(this, slot, slot.epoch, this.rng.fork(`node:${slot.id}:${slot.incarnation}`));
+    slot.host = host;
+    slot.raft = this.callAdapter(slot, restart ? 'factory (restart)' : 'factory', () => this.options.factory(host, this.config));
+    const view = this.inspect(slot);
+    if (restart) {
+      for (const { name, checker } of this.checkers) this.report(name, checker.onRestart?.(slot.id, view, this.now));
+    } else {
+      this.observe(slot, view);
+    }
+  }
+
+  private crashNode(slot: NodeSlot, loss: CrashLoss): string {
+    if (!slot.up) return `${slot.id} was already down`;
+    const raft = slot.raft;
+    slot.up = false;
+    slot.epoch++;
+    slot.raft = undefined;
+    slot.view = undefined;
+    slot.timers.clear();
+    slot.waitingWrites.clear();
+    slot.waitingReads = [];
+    if (raft?.stop) this.callAdapter(slot, 'stop', () => raft.stop!());
+    const lost = slot.disk.crash(loss, this.faultRng);
+    for (const { checker } of this.checkers) checker.onCrash?.(slot.id, this.now);
+    return `${slot.id} crashed, ${lost} unsynced write(s) lost`;
+  }
+
+  /** Runs adapter code; an exception becomes a finding, never a crash of the runner. */
+  private callAdapter<T>(slot: NodeSlot, what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof StopRun) throw error;
+      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.fail('adapter-error', `node ${slot.id} threw in ${what} at ${this.now.toFixed(1)} ms: ${detail}`);
+    }
+  }
+
+  private inspect(slot: NodeSlot): NodeView {
+    const raft = slot.raft!;
+    const view = this.callAdapter(slot, 'inspect', () => raft.inspect());
+    const problem = describeBadView(view);
+    if (problem) this.fail('adapter-contract', `node ${slot.id}: inspect() returned ${problem}`);
+    return view;
+  }
+
+  /** After a step at `slot`: trace its state, hash it, and offer it to every checker. */
+  private afterStep(slot: NodeSlot): void {
+    if (!slot.up || slot.raft === undefined) return;
+    this.observe(slot, this.inspect(slot));
+  }
+
+  private observe(slot: NodeSlot, view: NodeView): void {
+    const before = slot.view;
+    slot.view = view;
+    const commit = view.commitIndex ?? -1;
+    this.trace.mix(this.now, view.term, ROLE_CODES[view.role] ?? 0, commit);
+    if (this.trace.full && (!before || before.role !== view.role || before.term !== view.term)) {
+      this.trace.record({ i: this.steps, t: this.now, k: 'state', n: slot.id, d: { role: view.role, term: view.term, commitIndex: view.commitIndex } });
+    }
+    const checkers = this.checkers;
+    for (let i = 0; i < checkers.length; i++) {
+      const { name, checker } = checkers[i]!;
+      if (checker.afterStep) this.report(name, checker.afterStep(slot.id, view, this.now));
+    }
+  }
+
+  private probeCapabilities(): void {
+    // One throwaway incarnation on a scratch disk tells what the implementation exposes.
+    const scratch = new NodeSlot(this.slots[0]!.id, 0, new SimDisk());
+    scratch.up = true;
+    scratch.epoch = 1;
+    const host = new SimHost(this, scratch, -1, new Rng(0));
+    const probe = this.callAdapter(scratch, 'factory', () => this.options.factory(host, this.config));
+    scratch.raft = probe;
+    const view = this.inspect(scratch);
+    if (probe.stop) this.callAdapter(scratch, 'stop', () => probe.stop!());
+    const caps: Capability[] = [];
+    if (view.log) caps.push('log');
+    if (view.commitIndex !== undefined) caps.push('commitIndex');
+    if (view.votedFor !== undefined) caps.push('votedFor');
+    if (view.members) caps.push('members');
+    if (typeof probe.read === 'function') caps.push('read');
+    if (typeof probe.changeMembership === 'function') caps.push('membership');
+    this.capabilities = caps;
+    const info: ClusterInfo = {
+      nodes: this.config.nodes,
+      initialMembers: this.config.initialMembers,
+      electionTimeoutMaxMs: this.config.timing.electionTimeoutMaxMs,
+    };
+    for (const definition of this.options.checkers ?? []) {
+      const missing = definition.needs.filter((need) => !caps.includes(need));
+      if (missing.length > 0) {
+        this.skipped.push({ checker: definition.name, reason: `the implementation does not expose ${missing.join(', ')}` });
+      } else {
+        this.checkers.push({ name: definition.name, checker: definition.create(info) });
+      }
+    }
+  }
+
+  // ---- timers ------------------------------------------------------------------------------
+
+  /** Called through a host: timers of a skewed clock fire early or late in virtual time. */
+  setTimer(slot: NodeSlot, epoch: number, delayMs: number, fire: () => void): number {
+    const id = this.nextTimerId++;
+    if (slot.epoch !== epoch || !slot.up) return id;
+    if (!(delayMs >= 0) || !Number.isFinite(delayMs)) {
+      this.fail('adapter-contract', `node ${slot.id}: setTimer(${delayMs}) needs a finite delay >= 0`);
+    }
+    slot.timers.set(id, fire);
+    this.schedule(this.now + delayMs / slot.clockRate, EventKind.Timer, slot.index, id, epoch, undefined);
+    return id;
+  }
+
+  private fireTimer(event: SimEvent): void {
+    const slot = this.slots[event.target]!;
+    if (slot.epoch !== event.epoch) return;
+    const fire = slot.timers.get(event.source);
+    if (fire === undefined) return;
+    slot.timers.delete(event.source);
+    this.trace.mix(this.now, TRACE_KINDS.timer, slot.index, event.source);
+    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'timer', n: slot.id });
+    this.callAdapter(slot, 'a timer callback', fire);
+    this.afterStep(slot);
+  }
+
+  // ---- network -----------------------------------------------------------------------------
+
+  sendMessage(from: NodeSlot, to: NodeId, message: unknown): void {
+    const target = this.indexOf.get(to);
+    if (target === undefined) this.fail('adapter-contract', `node ${from.id} sent a message to unknown node "${to}"`);
+    const network = this.network;
+    if (network.isBlocked(from.index, target)) {
+      if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'drop', n: to, f: from.id, d: message });
+      return;
+    }
+    const slot = this.slots[target]!;
+    network.plan(network.behaviour(from.index, target), this.linkRngs[from.index * this.slots.length + target]!);
+    for (let c = 0; c < network.copies; c++) {
+      this.schedule(this.now + network.delays[c]!, EventKind.Deliver, target, from.index, slot.epoch, message);
+    }
+    if (network.copies === 0 && this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'drop', n: to, f: from.id, d: message });
+  }
+
+  private deliver(event: SimEvent): void {
+    const slot = this.slots[event.target]!;
+    // A crash drops messages in flight to the node; a cut made after sending drops them on arrival.
+    if (!slot.up || slot.epoch !== event.epoch || this.network.isBlocked(event.source, event.target)) {
+      if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'drop', n: slot.id, f: this.slots[event.source]!.id, d: event.payload });
+      return;
+    }
+    this.trace.mix(this.now, TRACE_KINDS.deliver, event.target, event.source);
+    if (this.trace.full) {
+      this.trace.mixString(messageType(event.payload));
+      this.trace.record({ i: this.steps, t: this.now, k: 'deliver', n: slot.id, f: this.slots[event.source]!.id, d: event.payload });
+    }
+    const raft = slot.raft!;
+    const from = this.slots[event.source]!.id;
+    this.callAdapter(slot, 'receive', () => raft.receive(from, event.payload));
+    this.afterStep(slot);
+  }
+
+  // ---- clients and the framework's state machine ------------------------------------------
+
+  private clientTransport() {
+    const sim = this;
+    return {
+      nodes: this.options.nodes,
+      now: () => sim.now,
+      sendRequest(node: number, request: ClientRequest): void {
+        sim.traceEvent('request', node, -1, request.command);
+        const delay = sim.clientLinkDelay();
+        if (delay !== undefined) sim.schedule(sim.now + delay, EventKind.ClientRequest, node, request.client, 0, request);
+      },
+      scheduleTick(client: number, delayMs: number, token: number): void {
+        sim.schedule(sim.now + delayMs, EventKind.ClientTick, client, token, 0, undefined);
+      },
+      record(operation: ClientOperation): void {
+        sim.history.push(operation);
+        if (sim.trace.full) sim.trace.record({ i: sim.steps, t: sim.now, k: 'invoke', n: operation.client, d: operation.op });
+      },
+      completed(operation: ClientOperation, command: Command): void {
+        if (sim.trace.full) {
+          sim.trace.record({ i: sim.steps, t: sim.now, k: 'complete', n: operation.client, d: { op: operation.op, output: operation.output, status: operation.status } });
+        }
+        if (operation.op.type === 'get' || operation.answeredBy === undefined) return;
+        for (const { name, checker } of sim.checkers) {
+          sim.report(name, checker.onAcknowledged?.(command, operation.answeredBy, operation.appliedIndex ?? -1, sim.now));
+        }
+      },
+    };
+  }
+
+  /** Clients reach every server; their links have the default latency and drop rate. */
+  private clientLinkDelay(): number | undefined {
+    const network = this.network;
+    network.plan(network.defaultBehaviour, this.clientLinkRng);
+    return network.copies === 0 ? undefined : network.delays[0];
+  }
+
+  private reply(slot: NodeSlot, request: ClientRequest, reply: ClientReply): void {
+    const delay = this.clientLinkDelay();
+    if (delay === undefined) return;
+    this.schedule(this.now + delay, EventKind.ClientReply, request.client, slot.index, 0, reply);
+  }
+
+  private serveRequest(event: SimEvent): void {
+    const slot = this.slots[event.target]!;
+    const request = event.payload as ClientRequest;
+    if (!slot.up) return;
+    const raft = slot.raft!;
+    const { command } = request;
+    this.trace.mix(this.now, TRACE_KINDS.request, slot.index, request.opId);
+    const cached = slot.kv.cachedResult(command.client, command.seq);
+    if (cached !== undefined) {
+      this.reply(slot, request, { opId: request.opId, type: 'ok', node: slot.id, output: cached, index: slot.kv.cachedIndex(command.client) });
+      return;
+    }
+    if (command.op.type === 'get' && typeof raft.read === 'function') {
+      const epoch = slot.epoch;
+      const served = this.callAdapter(slot, 'read', () =>
+        raft.read!((readIndex) => {
+          if (slot.epoch !== epoch || !slot.up) return;
+          slot.waitingReads.push({ readIndex, request });
+          this.answerReads(slot);
+        }),
+      );
+      if (!served) this.reply(slot, request, { opId: request.opId, type: 'redirect' });
+      this.afterStep(slot);
+      return;
+    }
+    const result = this.callAdapter(slot, 'propose', () => raft.propose(command));
+    if (result.accepted) {
+      const waiting = slot.waitingWrites.get(command.id);
+      if (waiting) waiting.push(request);
+      else slot.waitingWrites.set(command.id, [request]);
+    } else {
+      this.reply(slot, request, { opId: request.opId, type: 'redirect', ...(result.leaderHint !== undefined ? { leaderHint: result.leaderHint } : {}) });
+    }
+    this.afterStep(slot);
+  }
+
+  private answerReads(slot: NodeSlot): void {
+    if (slot.waitingReads.length === 0) return;
+    const applied = slot.kv.appliedIndex;
+    const still: typeof slot.waitingReads = [];
+    for (const waiting of slot.waitingReads) {
+      if (waiting.readIndex > applied) {
+        still.push(waiting);
+        continue;
+      }
+      const op = waiting.request.command.op;
+      this.reply(slot, waiting.request, { opId: waiting.request.opId, type: 'ok', node: slot.id, output: slot.kv.read(op.key), index: applied });
+    }
+    slot.waitingReads = still;
+  }
+
+  /** Called through a host: the node applies a committed entry. */
+  applyEntry(slot: NodeSlot, index: number, command: unknown): void {
+    const expected = slot.kv.appliedIndex + 1;
+    if (index !== expected) {
+      this.fail('apply-order', `node ${slot.id} applied index ${index} but its state machine expected ${expected}: entries must be applied in order, without gaps`);
+    }
+    const result = slot.kv.apply(index, command);
+    this.trace.mix(this.now, TRACE_KINDS.apply, slot.index, index);
+    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'apply', n: slot.id, d: { index, command } });
+    for (const { name, checker } of this.checkers) this.report(name, checker.onApply?.(slot.id, index, command, this.now));
+    if (isFrameworkCommand(command)) {
+      const waiting = slot.waitingWrites.get(command.id);
+      if (waiting) {
+        slot.waitingWrites.delete(command.id);
+        const output = result ?? slot.kv.cachedResult(command.client, command.seq) ?? '';
+        for (const request of waiting) this.reply(slot, request, { opId: request.opId, type: 'ok', node: slot.id, output, index });
+      }
+    }
+    this.answerReads(slot);
+  }
+
+  /** Called through a host: the node installs a snapshot. */
+  restoreSnapshot(slot: NodeSlot, snapshot: Snapshot): void {
+    slot.kv.restore(snapshot);
+    this.trace.mix(this.now, TRACE_KINDS.apply, slot.index, -snapshot.index);
+    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'apply', n: slot.id, d: { snapshot: snapshot.index } });
+    for (const { name, checker } of this.checkers) this.report(name, checker.onRestore?.(slot.id, snapshot.index, this.now));
+    this.answerReads(slot);
+  }
+
+  // ---- faults ------------------------------------------------------------------------------
+
+  private resolve(ref: NodeRef): NodeSlot | undefined {
+    if (ref === 'leader') {
+      let best: NodeSlot | undefined;
+      for (const slot of this.slots) {
+        if (slot.up && slot.view?.role === 'leader' && (!best || slot.view.term > best.view!.term)) best = slot;
+      }
+      return best;
+    }
+    if (ref === 'follower') {
+      return this.slots.find((slot) => slot.up && slot.view !== undefined && slot.view.role !== 'leader');
+    }
+    const index = this.indexOf.get(ref);
+    return index === undefined ? undefined : this.slots[index];
+  }
+
+  private resolveAll(refs: readonly NodeRef[]): number[] | undefined {
+    const slots = refs.map((ref) => this.resolve(ref));
+    return slots.every((s) => s !== undefined) ? slots.map((s) => s!.index) : undefined;
+  }
+
+  private applyFault(action: FaultAction): void {
+    const outcome = this.executeFault(action);
+    this.faults.push({ action, time: this.now, outcome });
+    this.trace.mixString(action.kind);
+    this.trace.mixString(outcome);
+    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'fault', d: { action, outcome } });
+    this.recordStatus();
+  }
+
+  private executeFault(action: FaultAction): string {
+    const network = this.network;
+    switch (action.kind) {
+      case 'partition': {
+        const groups = action.groups.map((group) => this.resolveAll(group));
+        if (groups.some((g) => g === undefined)) return 'skipped: a node of the partition could not be resolved';
+        network.partition(groups as number[][]);
+        return `partitioned ${groups.map((g) => g!.map((i) => this.slots[i]!.id).join(',')).join(' | ')}`;
+      }
+      case 'isolate': {
+        const slot = this.resolve(action.node);
+        if (!slot) return `skipped: no node "${action.node}"`;
+        network.isolate(slot.index);
+        return `isolated ${slot.id}`;
+      }
+      case 'cut': {
+        const [from, to] = [this.resolve(action.from), this.resolve(action.to)];
+        if (!from || !to) return 'skipped: an end of the cut could not be resolved';
+        network.cut(from.index, to.index);
+        return `cut ${from.id} -> ${to.id}`;
+      }
+      case 'bridge': {
+        const pairs = action.links.map(([a, b]) => this.resolveAll([a, b]));
+        if (pairs.some((p) => p === undefined)) return 'skipped: a node of the bridge could not be resolved';
+        network.bridge(pairs.map((p) => [p![0]!, p![1]!] as [number, number]));
+        return `bridge: only ${pairs.map((p) => `${this.slots[p![0]!]!.id}-${this.slots[p![1]!]!.id}`).join(', ')} connected`;
+      }
+      case 'heal':
+        network.heal();
+        return 'healed the network';
+      case 'crash': {
+        const slot = this.resolve(action.node);
+        if (!slot) return `skipped: no node "${action.node}"`;
+        return this.crashNode(slot, action.loss ?? 'all');
+      }
+      case 'restart': {
+        const slot = this.resolve(action.node);
+        if (!slot) return `skipped: no node "${action.node}"`;
+        if (slot.up) return `${slot.id} was already up`;
+        this.startNode(slot, true);
+        return `restarted ${slot.id}`;
+      }
+      case 'corrupt': {
+        const slot = this.resolve(action.node);
+        if (!slot) return `skipped: no node "${action.node}"`;
+        const key = slot.disk.corrupt(this.faultRng);
+        return key === undefined ? `${slot.id} had nothing synced to corrupt` : `corrupted ${slot.id}'s "${key}"`;
+      }
+      case 'link': {
+        const from = action.from === undefined ? undefined : this.resolve(action.from);
+        const to = action.to === undefined ? undefined : this.resolve(action.to);
+        if ((action.from !== undefined && !from) || (action.to !== undefined && !to)) return 'skipped: an end of the link could not be resolved';
+        const { at: _at, kind: _kind, from: _from, to: _to, ...rates } = action;
+        network.setBehaviour(from?.index, to?.index, rates);
+        return `link ${from?.id ?? '*'} -> ${to?.id ?? '*'}: ${JSON.stringify(rates)}`;
+      }
+      case 'skew': {
+        const slot = this.resolve(action.node);
+        if (!slot) return `skipped: no node "${action.node}"`;
+        this.setClockRate(slot, action.rate);
+        return `${slot.id}'s clock runs at ${action.rate}x`;
+      }
+      case 'membership': {
+        const leader = this.resolve('leader');
+        if (!leader) return 'skipped: no leader to change the membership';
+        const raft = leader.raft!;
+        if (typeof raft.changeMembership !== 'function') return 'skipped: the implementation cannot change membership';
+        const result = this.callAdapter(leader, 'changeMembership', () => raft.changeMembership!(action.members));
+        this.afterStep(leader);
+        return result.accepted ? `${leader.id} accepted members ${action.members.join(',')} at index ${result.index}` : `${leader.id} refused members ${action.members.join(',')}`;
+      }
+      case 'transfer': {
+        const leader = this.resolve('leader');
+        const target = this.resolve(action.to);
+        if (!leader || !target) return 'skipped: no leader or no target';
+        const raft = leader.raft!;
+        if (typeof raft.transferLeadership !== 'function') return 'skipped: the implementation cannot transfer leadership';
+        const ok = this.callAdapter(leader, 'transferLeadership', () => raft.transferLeadership!(target.id));
+        this.afterStep(leader);
+        return ok ? `${leader.id} transfers leadership to ${target.id}` : `${leader.id} refused to transfer to ${target.id}`;
+      }
+      case 'burst':
+        if (!this.clients) return 'skipped: the run has no clients';
+        this.clients.burst(action.operations);
+        return `${action.operations} one-shot client operation(s)`;
+    }
+  }
+
+  private setClockRate(slot: NodeSlot, rate: number): void {
+    slot.clockBaseLocal = slot.localTime(this.now);
+    slot.clockBaseVirtual = this.now;
+    slot.clockRate = rate;
+  }
+
+  /** End of the fault window: network whole, every node up, every clock true. */
+  private heal(): void {
+    this.network.heal();
+    for (const slot of this.slots) {
+      if (slot.clockRate !== 1) this.setClockRate(slot, 1);
+      if (!slot.up) this.startNode(slot, true);
+    }
+    this.healedAt = this.now;
+    this.trace.mixString('heal');
+    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'heal' });
+    this.recordStatus();
+  }
+
+  private recordStatus(): void {
+    const up = this.slots.filter((s) => s.up).map((s) => s.id);
+    const connected: [NodeId, NodeId][] = [];
+    for (let a = 0; a < this.slots.length; a++) {
+      for (let b = a + 1; b < this.slots.length; b++) {
+        if (this.network.connectedBothWays(a, b)) connected.push([this.slots[a]!.id, this.slots[b]!.id]);
+      }
+    }
+    const whole = up.length === this.slots.length && this.network.isWhole && this.slots.every((s) => s.clockRate === 1);
+    this.statuses.push({ time: this.now, up, connected, whole });
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  private schedule(time: number, kind: EventKind, target: number, source: number, epoch: number, payload: unknown): void {
+    this.queue.push({ time, seq: 0, kind, target, source, epoch, payload });
+  }
+
+  private traceEvent(kind: 'request' | 'reply', target: number, source: number, detail: unknown): void {
+    if (!this.trace.full) return;
+    const n = kind === 'request' ? this.slots[target]!.id : this.clients!.clientName(target);
+    this.trace.record({ i: this.steps, t: this.now, k: kind, n, ...(source >= 0 ? { f: this.slots[source]!.id } : {}), d: detail });
+  }
+
+  private report(checker: string, violation: Violation | undefined): void {
+    if (violation) throw new StopRun({ ...violation, invariant: violation.invariant || checker, time: this.now, step: this.steps });
+  }
+
+  private fail(invariant: string, message: string): never {
+    throw new StopRun({ invariant, message, time: this.now, step: this.steps });
+  }
+
+  private finish(): void {
+    const finalViews = new Map<NodeId, NodeView>();
+    const finalStates = new Map<NodeId, { appliedIndex: number; entries: [string, string][] }>();
+    for (const slot of this.slots) {
+      if (!slot.up || !slot.view) continue;
+      finalViews.set(slot.id, slot.view);
+      finalStates.set(slot.id, { appliedIndex: slot.kv.appliedIndex, entries: slot.kv.entries() });
+    }
+    const record: RunRecord = {
+      cluster: { nodes: this.config.nodes, initialMembers: this.config.initialMembers, electionTimeoutMaxMs: this.config.timing.electionTimeoutMaxMs },
+      history: this.history,
+      statuses: this.statuses,
+      healedAt: this.healedAt,
+      endTime: this.now,
+      finalViews,
+      finalStates,
+    };
+    for (const { name, checker } of this.checkers) this.report(name, checker.finish?.(record));
+  }
+}
+
+/** Cheap shape checks on a NodeView: nonsense from an adapter is a finding, not a crash. */
+function describeBadView(view: unknown): string | undefined {
+  if (typeof view !== 'object' || view === null) return `${String(view)} instead of a NodeView object`;
+  const v = view as Partial<NodeView>;
+  if (typeof v.role !== 'string' || !(v.role in ROLE_CODES)) return `role ${JSON.stringify(v.role)}; expected one of ${Object.keys(ROLE_CODES).join(', ')}`;
+  if (typeof v.term !== 'number' || !Number.isInteger(v.term) || v.term < 0) return `term ${JSON.stringify(v.term)}; expected an integer >= 0`;
+  if (v.commitIndex !== undefined && (!Number.isInteger(v.commitIndex) || v.commitIndex < 0)) return `commitIndex ${JSON.stringify(v.commitIndex)}; expected an integer >= 0`;
+  if (v.log !== undefined) {
+    const log = v.log;
+    if (typeof log.termAt !== 'function' || typeof log.commandAt !== 'function' || !Number.isInteger(log.lastIndex) || log.lastIndex < log.snapshotIndex) {
+      return 'a log that is not a LogView (termAt, commandAt, lastIndex >= snapshotIndex)';
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,57 @@
+import type { RaftFactory } from './adapter/contract.ts';
+import { EMPTY_PLAN, type FaultPlan } from './faults/plan.ts';
+import type { CheckerDefinition } from '../invariants/types.ts';
+import { DEFAULT_TIMING, Simulation, type RunResult, type SimulationOptions } from './sim/engine.ts';
+import { campaignSeed } from './sim/rng.ts';
+import { nodeIds, type Scenario } from './sim/scenario.ts';
+import type { TraceMode } from './sim/trace.ts';
+
+export interface RunSettings {
+  readonly factory: RaftFactory;
+  /** The global checkers; the scenario's own checks are added to them. */
+  readonly checkers: readonly CheckerDefinition[];
+  readonly trace?: TraceMode;
+  /** Runs this plan instead of the scenario's (replay, shrinking). */
+  readonly plan?: FaultPlan;
+  /** Extra implementation options, merged over the scenario's (the bug zoo's switches). */
+  readonly implementationOptions?: Readonly<Record<string, unknown>>;
+  /** Draws a plan for a scenario with `generate` (src/faults). */
+  readonly generatePlan?: (scenario: Scenario, seed: number) => FaultPlan;
+}
+
+/** The plan a run of `scenario` with `seed` uses. */
+export function planFor(scenario: Scenario, seed: number, settings: RunSettings): FaultPlan {
+  if (settings.plan) return settings.plan;
+  if (scenario.plan) return scenario.plan;
+  if (scenario.generate && settings.generatePlan) return settings.generatePlan(scenario, seed);
+  return EMPTY_PLAN;
+}
+
+export function simulationOptions(scenario: Scenario, seed: number, settings: RunSettings): SimulationOptions {
+  return {
+    seed,
+    factory: settings.factory,
+    nodes: nodeIds(scenario.nodes),
+    ...(scenario.initialMembers ? { initialMembers: scenario.initialMembers } : {}),
+    timing: { ...DEFAULT_TIMING, ...scenario.timing },
+    implementationOptions: { ...scenario.implementationOptions, ...settings.implementationOptions },
+    ...(scenario.network ? { network: scenario.network } : {}),
+    ...(scenario.workload !== undefined ? { workload: scenario.workload } : {}),
+    plan: planFor(scenario, seed, settings),
+    faultWindowMs: scenario.faultWindowMs,
+    ...(scenario.settleMs !== undefined ? { settleMs: scenario.settleMs } : {}),
+    checkers: [...settings.checkers, ...(scenario.checks ?? [])],
+    trace: settings.trace ?? 'hash',
+  };
+}
+
+/** One run: the scenario, one seed, one plan. */
+export function runScenario(scenario: Scenario, seed: number, settings: RunSettings): RunResult & { plan: FaultPlan } {
+  const options = simulationOptions(scenario, seed, settings);
+  return { ...new Simulation(options).run(), plan: options.plan! };
+}
+
+/** The seeds of a campaign: the same base and count always give the same seeds. */
+export function campaignSeeds(base: number, runs: number): number[] {
+  return Array.from({ length: runs }, (_, i) => campaignSeed(base, i));
+}

@@ -109,6 +109,8 @@ class NodeSlot {
   /** Reads waiting for the state machine to reach their read index. */
   waitingReads: { readIndex: number; request: ClientRequest }[] = [];
   view: NodeView | undefined;
+  /** The view last offered to the checkers, to trace role and term changes. */
+  lastObserved: NodeView | undefined;
   clockRate = 1;
   clockBaseVirtual = 0;
   clockBaseLocal = 0;
@@ -324,8 +326,10 @@ export class Simulation {
   // ---- nodes -------------------------------------------------------------------------------
 
   private startNodes(): void {
-    this.probeCapabilities();
     for (const slot of this.slots) this.startNode(slot, false);
+    // Capabilities are read off the first node; checkers exist only from here on.
+    this.enableCheckers(this.slots[0]!.raft!, this.slots[0]!.view!);
+    for (const slot of this.slots) this.observe(slot, slot.view!);
   }
 
   private startNode(slot: NodeSlot, restart: boolean): void {
@@ -337,11 +341,10 @@ export class Simulation {
     slot.host = host;
     slot.raft = this.callAdapter(slot, restart ? 'factory (restart)' : 'factory', () => this.options.factory(host, this.config));
     const view = this.inspect(slot);
-    if (restart) {
-      for (const { name, checker } of this.checkers) this.report(name, checker.onRestart?.(slot.id, view, this.now));
-    } else {
-      this.observe(slot, view);
-    }
+    slot.view = view;
+    if (!restart) return;
+    this.trace.mix(this.now, TRACE_KINDS.restart, slot.index, view.term);
+    for (const { name, checker } of this.checkers) this.report(name, checker.onRestart?.(slot.id, view, this.now));
   }
 
   private crashNode(slot: NodeSlot, loss: CrashLoss): string {
@@ -351,6 +354,7 @@ export class Simulation {
     slot.epoch++;
     slot.raft = undefined;
     slot.view = undefined;
+    slot.lastObserved = undefined;
     slot.timers.clear();
     slot.waitingWrites.clear();
     slot.waitingReads = [];
@@ -386,8 +390,9 @@ export class Simulation {
   }
 
   private observe(slot: NodeSlot, view: NodeView): void {
-    const before = slot.view;
+    const before = slot.lastObserved;
     slot.view = view;
+    slot.lastObserved = view;
     const commit = view.commitIndex ?? -1;
     this.trace.mix(this.now, view.term, ROLE_CODES[view.role] ?? 0, commit);
     if (this.trace.full && (!before || before.role !== view.role || before.term !== view.term)) {
@@ -400,23 +405,14 @@ export class Simulation {
     }
   }
 
-  private probeCapabilities(): void {
-    // One throwaway incarnation on a scratch disk tells what the implementation exposes.
-    const scratch = new NodeSlot(this.slots[0]!.id, 0, new SimDisk());
-    scratch.up = true;
-    scratch.epoch = 1;
-    const host = new SimHost(this, scratch, -1, new Rng(0));
-    const probe = this.callAdapter(scratch, 'factory', () => this.options.factory(host, this.config));
-    scratch.raft = probe;
-    const view = this.inspect(scratch);
-    if (probe.stop) this.callAdapter(scratch, 'stop', () => probe.stop!());
+  private enableCheckers(raft: RaftNode, view: NodeView): void {
     const caps: Capability[] = [];
     if (view.log) caps.push('log');
     if (view.commitIndex !== undefined) caps.push('commitIndex');
     if (view.votedFor !== undefined) caps.push('votedFor');
     if (view.members) caps.push('members');
-    if (typeof probe.read === 'function') caps.push('read');
-    if (typeof probe.changeMembership === 'function') caps.push('membership');
+    if (typeof raft.read === 'function') caps.push('read');
+    if (typeof raft.changeMembership === 'function') caps.push('membership');
     this.capabilities = caps;
     const info: ClusterInfo = {
       nodes: this.config.nodes,

@@ -1,0 +1,249 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { NodeHost, RaftFactory } from '../../src/adapter/contract.ts';
+import type { FaultAction } from '../../src/faults/plan.ts';
+import { Simulation, type SimulationOptions } from '../../src/sim/engine.ts';
+import { pingFactory } from '../support/ping-node.ts';
+import { newObserved, scriptedFactory, timer, type Observed } from '../support/scripted-node.ts';
+
+const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
+
+function pingRun(seed: number, actions: FaultAction[] = []) {
+  return new Simulation({
+    seed,
+    factory: pingFactory(),
+    nodes: NODES,
+    workload: false,
+    faultWindowMs: 2000,
+    settleMs: 0,
+    plan: { version: 1, actions },
+    network: { dropRate: 0.05, duplicateRate: 0.05 },
+  }).run();
+}
+
+const churn: FaultAction[] = [
+  { at: 100, kind: 'partition', groups: [['n1', 'n2'], ['n3', 'n4', 'n5']] },
+  { at: 300, kind: 'crash', node: 'n3', loss: 'torn' },
+  { at: 500, kind: 'heal' },
+  { at: 600, kind: 'restart', node: 'n3' },
+  { at: 700, kind: 'skew', node: 'n1', rate: 1.5 },
+];
+
+/** Runs a scripted cluster: `script(host)` runs as each node starts; `observed` collects what nodes saw. */
+function scripted(script: (host: NodeHost, observed: Observed) => void, actions: FaultAction[], extra: Partial<SimulationOptions> = {}) {
+  const observed = newObserved();
+  const result = new Simulation({
+    seed: 1,
+    factory: scriptedFactory(observed, (host) => script(host, observed)),
+    nodes: ['n1', 'n2', 'n3'],
+    workload: false,
+    faultWindowMs: 1000,
+    settleMs: 0,
+    plan: { version: 1, actions },
+    ...extra,
+  }).run();
+  return { observed, result };
+}
+
+/** Every node sends one message to each peer at `atMs`. */
+function broadcastAt(atMs: number) {
+  return (host: NodeHost) => {
+    host.setTimer(atMs, () => {
+      for (const peer of ['n1', 'n2', 'n3']) if (peer !== host.id) host.send(peer, { type: 'hello', at: atMs });
+    });
+  };
+}
+
+function pairs(observed: Observed, at?: number): string[] {
+  return observed.received
+    .filter((r) => at === undefined || (r.message as { at: number }).at === at)
+    .map((r) => `${r.from}>${r.node}`)
+    .sort();
+}
+
+describe('determinism', () => {
+  it('the same seed gives the same trace hash; different seeds differ', () => {
+    const a = pingRun(11, churn);
+    const b = pingRun(11, churn);
+    expect(a.traceHash).toBe(b.traceHash);
+    expect(a.events).toBe(b.events);
+    expect(a.events).toBeGreaterThan(1000);
+    const hashes = new Set([11, 12, 13, 14].map((seed) => pingRun(seed, churn).traceHash));
+    expect(hashes.size).toBe(4);
+  });
+
+  it('a run in a fresh child process gives the same hash as in this process', () => {
+    const script = `
+      import { Simulation } from './src/sim/engine.ts';
+      import { pingFactory } from './test/support/ping-node.ts';
+      const r = new Simulation({ seed: 11, factory: pingFactory(), nodes: ${JSON.stringify(NODES)}, workload: false,
+        faultWindowMs: 2000, settleMs: 0, plan: { version: 1, actions: ${JSON.stringify(churn)} },
+        network: { dropRate: 0.05, duplicateRate: 0.05 } }).run();
+      console.log(r.traceHash);`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' });
+    expect(out.trim()).toBe(pingRun(11, churn).traceHash);
+  });
+});
+
+describe('timers', () => {
+  it('a cleared timer never fires; others fire at their time', () => {
+    const { observed } = scripted((host, obs) => {
+      if (host.id !== 'n1') return;
+      const cleared = timer(obs, host, 100, 'cleared');
+      timer(obs, host, 50, 'kept');
+      host.setTimer(10, () => host.clearTimer(cleared));
+    }, []);
+    expect(observed.fired).toEqual([{ node: 'n1', time: 50, label: 'kept' }]);
+  });
+
+  it('a crash cancels the node\'s timers, and a restart starts afresh', () => {
+    const { observed } = scripted((host, obs) => {
+      if (host.id === 'n1') timer(obs, host, 100, `started at ${host.now()}`);
+    }, [
+      { at: 50, kind: 'crash', node: 'n1' },
+      { at: 60, kind: 'restart', node: 'n1' },
+    ]);
+    expect(observed.fired).toEqual([{ node: 'n1', time: 160, label: 'started at 60' }]);
+  });
+
+  it('a skewed clock fires timers early in virtual time, and reads fast', () => {
+    const { observed } = scripted((host, obs) => {
+      if (host.id !== 'n3') host.setTimer(100, () => timer(obs, host, 100, 'second'));
+    }, [{ at: 50, kind: 'skew', node: 'n2', rate: 2 }]);
+    // n2's clock runs twice as fast from virtual 50: its 100 ms timer set at virtual 100 fires at
+    // virtual 150, before n1's (virtual 200); by then n2's clock reads 50 + 2 * (150 - 50) = 250.
+    expect(observed.fired).toEqual([
+      { node: 'n2', time: 250, label: 'second' },
+      { node: 'n1', time: 200, label: 'second' },
+    ]);
+  });
+});
+
+describe('network shapes', () => {
+  const all = ['n1>n2', 'n1>n3', 'n2>n1', 'n2>n3', 'n3>n1', 'n3>n2'];
+
+  it('a partition blocks exactly the cut links, and heal restores them', () => {
+    const { observed } = scripted((host) => {
+      broadcastAt(100)(host);
+      broadcastAt(300)(host);
+    }, [
+      { at: 50, kind: 'partition', groups: [['n1', 'n2'], ['n3']] },
+      { at: 200, kind: 'heal' },
+    ]);
+    expect(pairs(observed, 100)).toEqual(['n1>n2', 'n2>n1']);
+    expect(pairs(observed, 300)).toEqual(all);
+  });
+
+  it('a one-way cut is one-way', () => {
+    const { observed } = scripted(broadcastAt(100), [{ at: 50, kind: 'cut', from: 'n1', to: 'n2' }]);
+    expect(pairs(observed)).toEqual(all.filter((p) => p !== 'n1>n2'));
+  });
+
+  it('a bridge partition connects exactly the pairs it names', () => {
+    const { observed } = scripted(broadcastAt(100), [{ at: 50, kind: 'bridge', links: [['n1', 'n2'], ['n2', 'n3']] }]);
+    expect(pairs(observed)).toEqual(['n1>n2', 'n2>n1', 'n2>n3', 'n3>n2']);
+  });
+
+  it('isolating a node cuts it off both ways', () => {
+    const { observed } = scripted(broadcastAt(100), [{ at: 50, kind: 'isolate', node: 'n3' }]);
+    expect(pairs(observed)).toEqual(['n1>n2', 'n2>n1']);
+  });
+
+  it('a message in flight to a node that crashes is dropped, even if it restarts before arrival', () => {
+    const { observed } = scripted((host) => {
+      if (host.id === 'n1') host.setTimer(100, () => host.send('n2', { type: 'late', at: 0 }));
+    }, [
+      { at: 99, kind: 'link', from: 'n1', to: 'n2', latency: { minMs: 50, maxMs: 50 } },
+      { at: 120, kind: 'crash', node: 'n2' },
+      { at: 130, kind: 'restart', node: 'n2' },
+    ]);
+    expect(observed.received).toEqual([]);
+  });
+
+  it('drop and duplicate rates over 10,000 messages land within statistical bounds', () => {
+    const count = 10_000;
+    const { observed } = scripted((host) => {
+      if (host.id !== 'n1') return;
+      let sent = 0;
+      const burst = (): void => {
+        for (let i = 0; i < 100 && sent < count; i++) host.send('n2', { type: 'm', id: sent++ });
+        if (sent < count) host.setTimer(1, burst);
+      };
+      host.setTimer(1, burst);
+    }, [], { network: { dropRate: 0.1, duplicateRate: 0.05 } });
+    const copies = new Map<number, number>();
+    for (const r of observed.received) {
+      const id = (r.message as { id: number }).id;
+      copies.set(id, (copies.get(id) ?? 0) + 1);
+    }
+    const delivered = copies.size;
+    const duplicated = [...copies.values()].filter((c) => c === 2).length;
+    // Binomial bounds at about 4 standard deviations.
+    expect(Math.abs(count - delivered - 1000)).toBeLessThan(120);
+    expect(Math.abs(duplicated - delivered * 0.05)).toBeLessThan(90);
+    expect([...copies.values()].every((c) => c === 1 || c === 2)).toBe(true);
+    // A duplicate is the same message delivered twice.
+    const twice = [...copies].find(([, c]) => c === 2)![0];
+    const deliveries = observed.received.filter((r) => (r.message as { id: number }).id === twice);
+    expect(deliveries).toHaveLength(2);
+    expect(deliveries[0]!.message).toBe(deliveries[1]!.message);
+  });
+});
+
+describe('disks through crashes', () => {
+  it('unsynced writes are lost on a crash; synced ones survive', () => {
+    const seen: unknown[] = [];
+    const { result } = scripted((host) => {
+      if (host.id !== 'n1') return;
+      seen.push([host.storage.get('synced'), host.storage.get('unsynced')]);
+      if (seen.length === 1) {
+        host.storage.put('synced', 1);
+        host.storage.sync();
+        host.storage.put('unsynced', 2);
+      }
+    }, [
+      { at: 10, kind: 'crash', node: 'n1', loss: 'all' },
+      { at: 20, kind: 'restart', node: 'n1' },
+    ]);
+    expect(result.violation).toBeUndefined();
+    expect(seen).toEqual([[undefined, undefined], [1, undefined]]);
+  });
+});
+
+describe('adapter faults are findings, not crashes', () => {
+  const throwing: RaftFactory = (host) => ({
+    receive() {
+      throw new Error('boom');
+    },
+    propose: () => ({ accepted: false }),
+    inspect: () => ({ role: 'follower', term: 0 }),
+    ...(host.setTimer(5, () => host.send(host.id === 'n1' ? 'n2' : 'n1', 'x')) ? {} : {}),
+  });
+
+  it('an exception in receive stops the run with an adapter-error naming the node', () => {
+    const result = new Simulation({ seed: 3, factory: throwing, nodes: ['n1', 'n2'], workload: false, faultWindowMs: 100, settleMs: 0 }).run();
+    expect(result.violation?.invariant).toBe('adapter-error');
+    expect(result.violation?.message).toMatch(/node n[12] threw in receive at .*boom/);
+  });
+
+  it('nonsense from inspect is an adapter-contract finding', () => {
+    const nonsense: RaftFactory = () => ({
+      receive() {},
+      propose: () => ({ accepted: false }),
+      inspect: () => ({ role: 'king', term: -1 }) as never,
+    });
+    const result = new Simulation({ seed: 3, factory: nonsense, nodes: ['n1'], workload: false, faultWindowMs: 100, settleMs: 0 }).run();
+    expect(result.violation?.invariant).toBe('adapter-contract');
+    expect(result.violation?.message).toContain('role "king"');
+  });
+
+  it('a timer storm ends at the step budget with a finding', () => {
+    const storm: RaftFactory = (host) => {
+      const spin = (): void => void host.setTimer(0, spin);
+      spin();
+      return { receive() {}, propose: () => ({ accepted: false }), inspect: () => ({ role: 'follower', term: 0 }) };
+    };
+    const result = new Simulation({ seed: 3, factory: storm, nodes: ['n1'], workload: false, faultWindowMs: 100, settleMs: 0, maxSteps: 10_000 }).run();
+    expect(result.violation?.invariant).toBe('step-budget');
+  });
+});

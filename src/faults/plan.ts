@@ -14,9 +14,12 @@ export interface FaultPlan {
 /**
  * A node named directly, or resolved deterministically when the action fires:
  * "leader" is the live leader of the highest term (the action is skipped when there is none),
- * "follower" the first live non-leader member in node order.
+ * "follower" the first live non-leader member in node order, "crashed" the most recently
+ * crashed node that is still down (so a plan can restart the leader it crashed).
  */
-export type NodeRef = NodeId | 'leader' | 'follower';
+export type NodeRef = NodeId | 'leader' | 'follower' | 'crashed';
+
+export const SYMBOLIC_REFS: readonly NodeRef[] = ['leader', 'follower', 'crashed'];
 
 export interface LinkRates {
   readonly dropRate?: number;

@@ -91,6 +91,8 @@ interface SimEvent {
   /** The target node's incarnation when scheduled; a crash makes older events stale. */
   epoch: number;
   payload: unknown;
+  /** Virtual time the event was scheduled (a message's send time, for traces). */
+  sent: number;
 }
 
 const ROLE_CODES: Record<string, number> = { follower: 1, candidate: 2, leader: 3, learner: 4, precandidate: 5 };
@@ -211,6 +213,8 @@ export class Simulation {
   private readonly statuses: ClusterStatus[] = [];
   private capabilities: Capability[] = [];
   private nextTimerId = 1;
+  /** Crashed nodes, most recent last: the "crashed" NodeRef resolves to the last one still down. */
+  private readonly crashOrder: NodeSlot[] = [];
   private healedAt: number | undefined;
   private violation: Violation | undefined;
   private readonly endTime: number;
@@ -359,6 +363,7 @@ export class Simulation {
     slot.waitingWrites.clear();
     slot.waitingReads = [];
     if (raft?.stop) this.callAdapter(slot, 'stop', () => raft.stop!());
+    this.crashOrder.push(slot);
     const lost = slot.disk.crash(loss, this.faultRng);
     for (const { checker } of this.checkers) checker.onCrash?.(slot.id, this.now);
     return `${slot.id} crashed, ${lost} unsynced write(s) lost`;
@@ -369,15 +374,23 @@ export class Simulation {
     try {
       return fn();
     } catch (error) {
-      if (error instanceof StopRun) throw error;
-      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.fail('adapter-error', `node ${slot.id} threw in ${what} at ${this.now.toFixed(1)} ms: ${detail}`);
+      this.adapterThrew(slot, what, error);
     }
   }
 
+  private adapterThrew(slot: NodeSlot, what: string, error: unknown): never {
+    if (error instanceof StopRun) throw error;
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.fail('adapter-error', `node ${slot.id} threw in ${what} at ${this.now.toFixed(1)} ms: ${detail}`);
+  }
+
   private inspect(slot: NodeSlot): NodeView {
-    const raft = slot.raft!;
-    const view = this.callAdapter(slot, 'inspect', () => raft.inspect());
+    let view: NodeView;
+    try {
+      view = slot.raft!.inspect();
+    } catch (error) {
+      this.adapterThrew(slot, 'inspect', error);
+    }
     const problem = describeBadView(view);
     if (problem) this.fail('adapter-contract', `node ${slot.id}: inspect() returned ${problem}`);
     return view;
@@ -451,7 +464,11 @@ export class Simulation {
     slot.timers.delete(event.source);
     this.trace.mix(this.now, TRACE_KINDS.timer, slot.index, event.source);
     if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'timer', n: slot.id });
-    this.callAdapter(slot, 'a timer callback', fire);
+    try {
+      fire();
+    } catch (error) {
+      this.adapterThrew(slot, 'a timer callback', error);
+    }
     this.afterStep(slot);
   }
 
@@ -483,11 +500,13 @@ export class Simulation {
     this.trace.mix(this.now, TRACE_KINDS.deliver, event.target, event.source);
     if (this.trace.full) {
       this.trace.mixString(messageType(event.payload));
-      this.trace.record({ i: this.steps, t: this.now, k: 'deliver', n: slot.id, f: this.slots[event.source]!.id, d: event.payload });
+      this.trace.record({ i: this.steps, t: this.now, k: 'deliver', n: slot.id, f: this.slots[event.source]!.id, s: event.sent, d: event.payload });
     }
-    const raft = slot.raft!;
-    const from = this.slots[event.source]!.id;
-    this.callAdapter(slot, 'receive', () => raft.receive(from, event.payload));
+    try {
+      slot.raft!.receive(this.slots[event.source]!.id, event.payload);
+    } catch (error) {
+      this.adapterThrew(slot, 'receive', error);
+    }
     this.afterStep(slot);
   }
 
@@ -629,6 +648,10 @@ export class Simulation {
     if (ref === 'follower') {
       return this.slots.find((slot) => slot.up && slot.view !== undefined && slot.view.role !== 'leader');
     }
+    if (ref === 'crashed') {
+      for (let i = this.crashOrder.length - 1; i >= 0; i--) if (!this.crashOrder[i]!.up) return this.crashOrder[i];
+      return undefined;
+    }
     const index = this.indexOf.get(ref);
     return index === undefined ? undefined : this.slots[index];
   }
@@ -769,7 +792,7 @@ export class Simulation {
   // ---- plumbing ----------------------------------------------------------------------------
 
   private schedule(time: number, kind: EventKind, target: number, source: number, epoch: number, payload: unknown): void {
-    this.queue.push({ time, seq: 0, kind, target, source, epoch, payload });
+    this.queue.push({ time, seq: 0, kind, target, source, epoch, payload, sent: this.now });
   }
 
   private traceEvent(kind: 'request' | 'reply', target: number, source: number, detail: unknown): void {

@@ -30,6 +30,8 @@ export interface TraceEntry {
   readonly n?: NodeId;
   /** The sender, for messages. */
   readonly f?: NodeId;
+  /** Send time, for delivered messages. */
+  readonly s?: number;
   /** Details: the message, the fault action, the new role and term, … */
   readonly d?: unknown;
 }
@@ -58,8 +60,9 @@ export class Trace {
 
   /** Folds numbers into the hash. Times are hashed at microsecond resolution. */
   mix(a: number, b: number, c: number, d: number): void {
-    this.word(Math.round(a * 1000) | 0);
-    this.word(Math.floor(a / 4294967.296) | 0);
+    const micros = Math.round(a * 1000);
+    this.word(micros | 0);
+    this.word((micros / 4294967296) | 0);
     this.word(b | 0);
     this.word(c | 0);
     this.word(d | 0);

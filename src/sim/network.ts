@@ -114,27 +114,22 @@ export class Network {
   }
 
   /**
-   * Decides the fate of one message: fills `delays[0..copies)`. Draws a fixed number of random
-   * numbers per message whatever the outcome, so one message's fate never shifts the stream for later ones.
+   * Decides the fate of one message: fills `delays[0..copies)`. A link draws only the numbers
+   * its behaviour needs (one for a plain link), from its own stream, so one link's traffic
+   * never shifts another's fates.
    */
   plan(behaviour: LinkBehaviour, rng: Rng): void {
-    const drop = rng.next();
-    const duplicate = rng.next();
-    const long = rng.next();
-    const latency1 = rng.next();
-    const latency2 = rng.next();
-    if (drop < behaviour.dropRate) {
+    if (behaviour.dropRate > 0 && rng.next() < behaviour.dropRate) {
       this.copies = 0;
       return;
     }
-    const range = long < behaviour.longDelayRate ? behaviour.longDelay : behaviour.latency;
-    const span = range.maxMs - range.minMs;
-    this.delays[0] = range.minMs + latency1 * span;
-    if (duplicate < behaviour.duplicateRate) {
-      this.delays[1] = behaviour.latency.minMs + latency2 * (behaviour.latency.maxMs - behaviour.latency.minMs);
+    const range = behaviour.longDelayRate > 0 && rng.next() < behaviour.longDelayRate ? behaviour.longDelay : behaviour.latency;
+    this.delays[0] = range.minMs + rng.next() * (range.maxMs - range.minMs);
+    this.copies = 1;
+    if (behaviour.duplicateRate > 0 && rng.next() < behaviour.duplicateRate) {
+      const latency = behaviour.latency;
+      this.delays[1] = latency.minMs + rng.next() * (latency.maxMs - latency.minMs);
       this.copies = 2;
-    } else {
-      this.copies = 1;
     }
   }
 

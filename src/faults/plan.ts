@@ -30,7 +30,8 @@ export interface LinkRates {
 }
 
 export type FaultAction =
-  | { readonly at: number; readonly kind: 'partition'; readonly groups: readonly (readonly NodeRef[])[] }
+  /** A "*" in a group stands for every node that no other group names. */
+  | { readonly at: number; readonly kind: 'partition'; readonly groups: readonly (readonly (NodeRef | '*')[])[] }
   | { readonly at: number; readonly kind: 'isolate'; readonly node: NodeRef }
   | { readonly at: number; readonly kind: 'cut'; readonly from: NodeRef; readonly to: NodeRef }
   | { readonly at: number; readonly kind: 'bridge'; readonly links: readonly (readonly [NodeRef, NodeRef])[] }

@@ -674,8 +674,13 @@ export class Simulation {
     const network = this.network;
     switch (action.kind) {
       case 'partition': {
-        const groups = action.groups.map((group) => this.resolveAll(group));
+        const groups = action.groups.map((group) => this.resolveAll(group.filter((ref) => ref !== '*')));
         if (groups.some((g) => g === undefined)) return 'skipped: a node of the partition could not be resolved';
+        // A "*" in a group stands for every node no other group names.
+        const named = new Set(groups.flatMap((g) => g!));
+        action.groups.forEach((group, g) => {
+          if (group.includes('*')) groups[g] = [...groups[g]!, ...this.slots.map((s) => s.index).filter((i) => !named.has(i))];
+        });
         network.partition(groups as number[][]);
         return `partitioned ${groups.map((g) => g!.map((i) => this.slots[i]!.id).join(',')).join(' | ')}`;
       }

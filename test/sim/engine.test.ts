@@ -134,6 +134,11 @@ describe('network shapes', () => {
     expect(pairs(observed, 300)).toEqual(all);
   });
 
+  it('"*" in a partition group stands for every node no other group names', () => {
+    const { observed } = scripted(broadcastAt(100), [{ at: 50, kind: 'partition', groups: [['n3'], ['*']] }]);
+    expect(pairs(observed)).toEqual(['n1>n2', 'n2>n1']);
+  });
+
   it('a one-way cut is one-way', () => {
     const { observed } = scripted(broadcastAt(100), [{ at: 50, kind: 'cut', from: 'n1', to: 'n2' }]);
     expect(pairs(observed)).toEqual(all.filter((p) => p !== 'n1>n2'));

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../src/adapter/load.ts';
-import { parseScenario, type Scenario } from '../src/sim/scenario.ts';
+import { parseGeneratorConfig } from '../src/faults/arbitraries.ts';
+import { validatePlan } from '../src/faults/validate.ts';
+import { nodeIds, parseScenario, type Scenario } from '../src/sim/scenario.ts';
+import { CLASSIC_SCENARIOS } from './classic.ts';
 import { defaultScenario } from './default.ts';
 
 /** Every named scenario, in the order `raftsim list` shows them. */
-export const SCENARIOS: readonly Scenario[] = [defaultScenario];
+export const SCENARIOS: readonly Scenario[] = [defaultScenario, ...CLASSIC_SCENARIOS];
 
 /** A scenario by name, or from a JSON file when the argument ends in ".json". */
 export function findScenario(nameOrFile: string): Scenario {
@@ -30,7 +33,11 @@ export function loadScenarioFile(file: string): Scenario {
     throw new InputError(`--scenario: ${file} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   try {
-    return parseScenario(json, file);
+    const scenario = parseScenario(json, file);
+    const nodes = nodeIds(scenario.nodes);
+    if (scenario.plan !== undefined) validatePlan(scenario.plan, nodes, `${file}: plan`);
+    if (scenario.generate !== undefined) parseGeneratorConfig(scenario.generate, file, scenario.faultWindowMs);
+    return scenario;
   } catch (error) {
     throw new InputError(`--scenario: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -1,0 +1,331 @@
+import fc from 'fast-check';
+import type { NodeId } from '../adapter/contract.ts';
+import { nodeIds, type Scenario } from '../sim/scenario.ts';
+import { FAULT_KINDS, FAULT_PLAN_VERSION, type FaultAction, type FaultKind, type FaultPlan, type NodeRef } from './plan.ts';
+
+/**
+ * fast-check arbitraries for fault plans, swarm-testing style (Groce et al. 2012; FoundationDB's
+ * "buggify", TigerBeetle's VOPR): every run first draws a *swarm* — a random non-empty subset of
+ * the allowed fault kinds, how many episodes, how harsh the link faults are, how often faults aim
+ * at the current leader — and only then the actions. Runs thus differ in kind, not only in
+ * detail: a run with crashes only stresses recovery far harder than one where crashes are one
+ * kind in thirteen.
+ *
+ * Actions come in *episodes* that make sense together: a crash and (maybe) a later restart of the
+ * same node, a partition and (maybe) its heal, a corruption followed by the crash and restart
+ * that makes the node read its disk, a membership change that removes a member and later adds it
+ * back. Times are absolute, so removing one episode while shrinking leaves the others in place;
+ * the closing half of an episode is an `fc.option`, so shrinking first tries without it.
+ */
+
+/** The generator config of a scenario (`scenario.generate`); every field optional. */
+export interface GeneratorConfig {
+  /** Fault kinds the generator may use (default: all). */
+  readonly kinds: readonly FaultKind[];
+  /** Upper bound on the number of actions in a plan (default 16). */
+  readonly maxActions: number;
+  /** No fault before this virtual time (default 0). */
+  readonly startMs: number;
+  /** Clock-rate skew range (default [0.5, 2]). */
+  readonly skew: { readonly min: number; readonly max: number };
+  /** Highest message drop rate a link fault may set (default 0.6). */
+  readonly maxDropRate: number;
+}
+
+export const DEFAULT_GENERATOR: GeneratorConfig = {
+  kinds: FAULT_KINDS,
+  maxActions: 16,
+  startMs: 0,
+  skew: { min: 0.5, max: 2 },
+  maxDropRate: 0.6,
+};
+
+const GENERATOR_FIELDS: Record<string, string> = {
+  kinds: `a non-empty list of fault kinds from: ${FAULT_KINDS.join(', ')}`,
+  maxActions: 'an integer from 0 to 200',
+  startMs: 'a number of virtual milliseconds >= 0, below faultWindowMs',
+  skew: 'an object { min, max } with 0.1 <= min <= max <= 10',
+  maxDropRate: 'a number from 0 to 1',
+};
+
+/** Validates `scenario.generate`; errors name the field and what it should be. */
+export function parseGeneratorConfig(value: unknown, source: string, faultWindowMs = Number.POSITIVE_INFINITY): GeneratorConfig {
+  if (value === undefined) return DEFAULT_GENERATOR;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`${source}: "generate" must be an object with optional fields ${Object.keys(GENERATOR_FIELDS).join(', ')}`);
+  }
+  const v = value as Record<string, unknown>;
+  const bad = (field: string): Error => new Error(`${source}: generate.${field} is ${JSON.stringify(v[field])}; it must be ${GENERATOR_FIELDS[field]}`);
+  for (const field of Object.keys(v)) {
+    if (!(field in GENERATOR_FIELDS)) throw new Error(`${source}: unknown field generate.${field}; known fields: ${Object.keys(GENERATOR_FIELDS).join(', ')}`);
+  }
+  const config = { ...DEFAULT_GENERATOR };
+  if (v.kinds !== undefined) {
+    if (!Array.isArray(v.kinds) || v.kinds.length === 0) throw bad('kinds');
+    for (const kind of v.kinds) {
+      if (!FAULT_KINDS.includes(kind as FaultKind)) {
+        throw new Error(`${source}: generate.kinds names unknown fault kind ${JSON.stringify(kind)}; known kinds: ${FAULT_KINDS.join(', ')}`);
+      }
+    }
+    config.kinds = [...new Set(v.kinds as FaultKind[])];
+  }
+  if (v.maxActions !== undefined) {
+    if (!Number.isInteger(v.maxActions) || (v.maxActions as number) < 0 || (v.maxActions as number) > 200) throw bad('maxActions');
+    config.maxActions = v.maxActions as number;
+  }
+  if (v.startMs !== undefined) {
+    if (typeof v.startMs !== 'number' || !(v.startMs >= 0) || !(v.startMs < faultWindowMs || faultWindowMs === 0)) throw bad('startMs');
+    config.startMs = v.startMs;
+  }
+  if (v.skew !== undefined) {
+    const s = v.skew as { min?: unknown; max?: unknown };
+    if (typeof s !== 'object' || s === null || typeof s.min !== 'number' || typeof s.max !== 'number' || !(s.min >= 0.1 && s.min <= s.max && s.max <= 10)) throw bad('skew');
+    config.skew = { min: s.min, max: s.max };
+  }
+  if (v.maxDropRate !== undefined) {
+    if (typeof v.maxDropRate !== 'number' || !(v.maxDropRate >= 0 && v.maxDropRate <= 1)) throw bad('maxDropRate');
+    config.maxDropRate = v.maxDropRate;
+  }
+  return config;
+}
+
+/** What the swarm draws before any action: which kinds, how many, how harsh. */
+export interface Swarm {
+  readonly kinds: readonly FaultKind[];
+  /** Upper bound on episodes for this run. */
+  readonly episodes: number;
+  /** Probability that a node-targeting action aims at "leader"/"follower" rather than a named node. */
+  readonly roleTargeting: number;
+  /** Link fault severity. */
+  readonly harsh: boolean;
+}
+
+/** Everything the arbitraries need to know about the cluster. */
+export interface PlanSpace {
+  readonly nodes: readonly NodeId[];
+  readonly initialMembers: readonly NodeId[];
+  readonly startMs: number;
+  readonly windowMs: number;
+  readonly config: GeneratorConfig;
+}
+
+export function planSpace(scenario: Scenario, source = `scenario "${scenario.name}"`): PlanSpace {
+  const config = parseGeneratorConfig(scenario.generate, source, scenario.faultWindowMs);
+  const nodes = nodeIds(scenario.nodes);
+  return {
+    nodes,
+    initialMembers: scenario.initialMembers ? [...scenario.initialMembers] : nodes,
+    startMs: Math.min(config.startMs, scenario.faultWindowMs),
+    windowMs: scenario.faultWindowMs,
+    config,
+  };
+}
+
+/** Kinds that can start an episode (heal and restart only close one, unless alone). */
+const EPISODE_KINDS: readonly FaultKind[] = ['partition', 'isolate', 'cut', 'bridge', 'crash', 'corrupt', 'link', 'skew', 'membership', 'transfer', 'burst', 'heal', 'restart'];
+
+export function swarmArbitrary(space: PlanSpace): fc.Arbitrary<Swarm> {
+  const allowed = EPISODE_KINDS.filter((k) => space.config.kinds.includes(k) && usable(k, space));
+  const maxEpisodes = Math.max(1, Math.ceil(space.config.maxActions / 1.5));
+  return fc.record({
+    kinds: allowed.length === 0 ? fc.constant([] as FaultKind[]) : fc.subarray(allowed, { minLength: 1 }),
+    episodes: fc.noBias(fc.integer({ min: 1, max: maxEpisodes })),
+    roleTargeting: fc.constantFrom(0, 0.25, 0.6),
+    harsh: fc.boolean(),
+  });
+}
+
+/** A kind the cluster can express at all (a one-node cluster has no links to cut). */
+function usable(kind: FaultKind, space: PlanSpace): boolean {
+  const n = space.nodes.length;
+  switch (kind) {
+    case 'partition':
+    case 'isolate':
+    case 'cut':
+    case 'link':
+    case 'transfer':
+      return n >= 2;
+    case 'bridge':
+      return n >= 3;
+    case 'membership':
+      return space.initialMembers.length >= 2 || n > space.initialMembers.length;
+    default:
+      return true;
+  }
+}
+
+/** The plan arbitrary for a scenario: swarm first, then the episodes, flattened and time-ordered. */
+export function planArbitrary(scenario: Scenario): fc.Arbitrary<FaultPlan> {
+  return planArbitraryFor(planSpace(scenario));
+}
+
+export function planArbitraryFor(space: PlanSpace): fc.Arbitrary<FaultPlan> {
+  if (space.windowMs <= space.startMs || space.config.maxActions === 0) return fc.constant({ version: FAULT_PLAN_VERSION, actions: [] });
+  return swarmArbitrary(space).chain((swarm) => {
+    if (swarm.kinds.length === 0) return fc.constant({ version: FAULT_PLAN_VERSION, actions: [] } as FaultPlan);
+    const episode = fc.oneof(...swarm.kinds.map((kind) => episodeArbitrary(kind, swarm, space)));
+    // size 'max': the length is drawn from [0, episodes] as asked, not kept near fast-check's
+    // default size (about 10) whatever maxLength says; noBias: fast-check's bias would otherwise
+    // make most plans one or two episodes long. Shrinking still goes toward the empty plan.
+    return fc.noBias(fc.array(episode, { maxLength: swarm.episodes, size: 'max' })).map((episodes) => toPlan(episodes, space.config.maxActions));
+  });
+}
+
+function toPlan(episodes: readonly (readonly FaultAction[])[], maxActions: number): FaultPlan {
+  const actions = episodes.flat().map((action, i) => ({ action, i }));
+  actions.sort((a, b) => a.action.at - b.action.at || a.i - b.i);
+  return { version: FAULT_PLAN_VERSION, actions: actions.slice(0, maxActions).map((a) => a.action) };
+}
+
+// ---- episodes ------------------------------------------------------------------------------
+
+function episodeArbitrary(kind: FaultKind, swarm: Swarm, space: PlanSpace): fc.Arbitrary<FaultAction[]> {
+  const allowed = (k: FaultKind): boolean => space.config.kinds.includes(k);
+  const at = timeArbitrary(space);
+  const target = nodeRefArbitrary(swarm, space);
+  const named = fc.constantFrom(...space.nodes);
+  // The closing half of an episode, `gap` ms later (clipped to the fault window).
+  const later = (start: number, gap: number): number => Math.min(space.windowMs, start + gap);
+  const gap = fc.integer({ min: 20, max: Math.max(20, Math.min(3000, space.windowMs - space.startMs)) });
+  const healLater = allowed('heal') ? fc.option(gap, { nil: undefined }) : fc.constant(undefined);
+  const withHeal = (action: FaultAction, healGap: number | undefined): FaultAction[] =>
+    healGap === undefined ? [action] : [action, { at: later(action.at, healGap), kind: 'heal' }];
+
+  switch (kind) {
+    case 'partition':
+      return fc
+        .tuple(at, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: space.nodes.length, maxLength: space.nodes.length }), healLater)
+        .map(([t, groupOf, healGap]) => {
+          const groups = [0, 1, 2].map((g) => space.nodes.filter((_, i) => groupOf[i] === g)).filter((g) => g.length > 0);
+          if (groups.length === 1) groups.unshift(groups[0]!.splice(0, 1));
+          return withHeal({ at: t, kind: 'partition', groups }, healGap);
+        });
+    case 'isolate':
+      return fc.tuple(at, target, healLater).map(([t, node, healGap]) => withHeal({ at: t, kind: 'isolate', node }, healGap));
+    case 'cut':
+      return fc
+        .tuple(at, target, fc.integer({ min: 1, max: space.nodes.length - 1 }), fc.integer({ min: 0, max: space.nodes.length - 1 }), healLater)
+        .map(([t, from, offset, base, healGap]) => {
+          // `to` is a named node other than `from` when `from` is named; otherwise any named node.
+          const fromIndex = space.nodes.indexOf(from);
+          const to = space.nodes[fromIndex >= 0 ? (fromIndex + offset) % space.nodes.length : base]!;
+          return withHeal({ at: t, kind: 'cut', from, to }, healGap);
+        });
+    case 'bridge':
+      return fc
+        .tuple(at, fc.shuffledSubarray([...space.nodes], { minLength: space.nodes.length, maxLength: space.nodes.length }), fc.integer({ min: 1, max: space.nodes.length - 2 }), healLater)
+        .map(([t, order, split, healGap]) => {
+          const [bridgeNode, ...rest] = order as [NodeId, ...NodeId[]];
+          const sides = [[bridgeNode, ...rest.slice(0, split)], [bridgeNode, ...rest.slice(split)]];
+          const links: [NodeRef, NodeRef][] = [];
+          for (const side of sides) for (let a = 0; a < side.length; a++) for (let b = a + 1; b < side.length; b++) links.push([side[a]!, side[b]!]);
+          return withHeal({ at: t, kind: 'bridge', links }, healGap);
+        });
+    case 'heal':
+      return at.map((t) => [{ at: t, kind: 'heal' }]);
+    case 'crash': {
+      const restartLater = allowed('restart') ? fc.option(gap, { nil: undefined }) : fc.constant(undefined);
+      return fc.tuple(at, target, fc.constantFrom<'all' | 'torn' | 'none'>('all', 'torn', 'none'), restartLater).map(([t, node, loss, restartGap]) => {
+        const crash: FaultAction = { at: t, kind: 'crash', node, loss };
+        if (restartGap === undefined) return [crash];
+        // A role-targeted crash is restarted through "crashed": the node it actually hit.
+        return [crash, { at: later(t, restartGap), kind: 'restart', node: node === 'leader' || node === 'follower' ? 'crashed' : node }];
+      });
+    }
+    case 'restart':
+      return fc.tuple(at, named).map(([t, node]) => [{ at: t, kind: 'restart', node }]);
+    case 'corrupt': {
+      // Corruption matters when the node reads its disk: mostly at a restart, so often follow with one.
+      const reboot = allowed('crash') && allowed('restart') ? fc.option(fc.tuple(gap, gap), { nil: undefined }) : fc.constant(undefined);
+      return fc.tuple(at, named, reboot).map(([t, node, r]) => {
+        const corrupt: FaultAction = { at: t, kind: 'corrupt', node };
+        if (r === undefined) return [corrupt];
+        const crashAt = later(t, Math.min(r[0], r[1]));
+        return [corrupt, { at: crashAt, kind: 'crash', node, loss: 'none' }, { at: later(crashAt, Math.max(r[0], r[1]) - Math.min(r[0], r[1]) + 1), kind: 'restart', node }];
+      });
+    }
+    case 'link':
+      return fc
+        .tuple(at, linkEndsArbitrary(swarm, space), linkRatesArbitrary(swarm, space), healLater)
+        .map(([t, ends, rates, healGap]) => withHeal({ at: t, kind: 'link', ...ends, ...rates }, healGap));
+    case 'skew': {
+      const { min, max } = space.config.skew;
+      const rate = fc.integer({ min: Math.round(min * 100), max: Math.round(max * 100) }).map((r) => r / 100);
+      return fc.tuple(at, target, rate, fc.option(gap, { nil: undefined })).map(([t, node, r, resetGap]) => {
+        const skew: FaultAction = { at: t, kind: 'skew', node, rate: r };
+        return resetGap === undefined || node === 'leader' || node === 'follower' ? [skew] : [skew, { at: later(t, resetGap), kind: 'skew', node, rate: 1 }];
+      });
+    }
+    case 'membership':
+      return membershipArbitrary(at, gap, space, later);
+    case 'transfer':
+      return fc.tuple(at, fc.oneof(named, fc.constant<NodeRef>('follower'))).map(([t, to]) => [{ at: t, kind: 'transfer', to }]);
+    case 'burst':
+      return fc.tuple(at, fc.integer({ min: 1, max: swarm.harsh ? 40 : 10 })).map(([t, operations]) => [{ at: t, kind: 'burst', operations }]);
+  }
+}
+
+function timeArbitrary(space: PlanSpace): fc.Arbitrary<number> {
+  return fc.integer({ min: Math.ceil(space.startMs), max: Math.floor(space.windowMs) });
+}
+
+/** A named node, or (with the swarm's role-targeting probability) "leader" / "follower". */
+function nodeRefArbitrary(swarm: Swarm, space: PlanSpace): fc.Arbitrary<NodeRef> {
+  const named = fc.constantFrom<NodeRef>(...space.nodes);
+  if (swarm.roleTargeting === 0) return named;
+  const weight = Math.round(swarm.roleTargeting * 10);
+  return fc.oneof({ arbitrary: named, weight: 10 - weight }, { arbitrary: fc.constantFrom<NodeRef>('leader', 'follower'), weight });
+}
+
+function linkEndsArbitrary(swarm: Swarm, space: PlanSpace): fc.Arbitrary<{ from?: NodeRef; to?: NodeRef }> {
+  const ref = nodeRefArbitrary(swarm, space);
+  return fc.oneof(
+    fc.constant({}),
+    ref.map((from) => ({ from })),
+    ref.map((to) => ({ to })),
+    fc.tuple(fc.constantFrom(...space.nodes), fc.integer({ min: 1, max: space.nodes.length - 1 })).map(([from, offset]) => ({
+      from,
+      to: space.nodes[(space.nodes.indexOf(from) + offset) % space.nodes.length]!,
+    })),
+  );
+}
+
+function linkRatesArbitrary(swarm: Swarm, space: PlanSpace) {
+  const pct = (max: number) => fc.integer({ min: 1, max: Math.max(1, Math.round(max * 100)) }).map((x) => x / 100);
+  const maxDrop = swarm.harsh ? space.config.maxDropRate : Math.min(space.config.maxDropRate, 0.15);
+  return fc
+    .record(
+      {
+        dropRate: pct(maxDrop),
+        duplicateRate: pct(swarm.harsh ? 0.5 : 0.1),
+        latency: fc.tuple(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: swarm.harsh ? 400 : 60 })).map(([a, b]) => ({ minMs: a, maxMs: a + b })),
+        longDelayRate: pct(swarm.harsh ? 0.3 : 0.05),
+        longDelay: fc.tuple(fc.integer({ min: 200, max: 1000 }), fc.integer({ min: 0, max: 3000 })).map(([a, b]) => ({ minMs: a, maxMs: a + b })),
+      },
+      { requiredKeys: [] },
+    )
+    .map((rates) => (Object.keys(rates).length === 0 ? { dropRate: 0.1 } : rates));
+}
+
+function membershipArbitrary(
+  at: fc.Arbitrary<number>,
+  gap: fc.Arbitrary<number>,
+  space: PlanSpace,
+  later: (start: number, gap: number) => number,
+): fc.Arbitrary<FaultAction[]> {
+  const initial = space.initialMembers;
+  const spare = space.nodes.filter((n) => !initial.includes(n));
+  const changes: fc.Arbitrary<[NodeId[], NodeId[]]>[] = [];
+  // Remove a member, then add it back.
+  if (initial.length >= 2) changes.push(fc.constantFrom(...initial).map((x) => [initial.filter((m) => m !== x), [...initial]]));
+  // Add a spare server, then remove it again.
+  if (spare.length > 0) changes.push(fc.constantFrom(...spare).map((x) => [[...initial, x], [...initial]]));
+  // Replace a member by a spare.
+  if (spare.length > 0 && initial.length >= 2) {
+    changes.push(fc.tuple(fc.constantFrom(...initial), fc.constantFrom(...spare)).map(([out, inn]) => [[...initial.filter((m) => m !== out), inn], [...initial]]));
+  }
+  return fc.tuple(at, fc.oneof(...changes), fc.option(gap, { nil: undefined })).map(([t, [first, second], backGap]) => {
+    const change: FaultAction = { at: t, kind: 'membership', members: first };
+    return backGap === undefined ? [change] : [change, { at: later(t, backGap), kind: 'membership', members: second }];
+  });
+}

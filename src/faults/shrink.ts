@@ -1,0 +1,145 @@
+import fc from 'fast-check';
+import { runScenario, type RunSettings } from '../runner.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import type { Violation } from '../../invariants/types.ts';
+import { planArbitrary } from './arbitraries.ts';
+import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
+
+/**
+ * Shrinking a failing run. The run seed stays fixed — the network, the nodes and the clients draw
+ * from the same streams — while the plan shrinks toward fewer and simpler actions. Because the
+ * engine forks its random streams by purpose, removing one action perturbs the rest of the run
+ * little, so a smaller plan usually keeps the failure.
+ *
+ * A generated plan is shrunk by fast-check itself: `fc.check` over the plan arbitrary with the run
+ * seed as fast-check's seed draws, as its first value, the very plan the run used (see
+ * generate.ts); the property "no violation of the same invariant" fails on it, and fast-check
+ * shrinks through the arbitrary's own shrink tree. Its `counterexamplePath` together with the seed
+ * name the shrunk plan, and `planAtPath` walks back to it. A fixed plan (the scenario's own, or
+ * a plan given to replay) has no shrink tree, so it is shrunk by removing one action at a time
+ * until no single removal keeps the failure (a 1-minimal plan).
+ *
+ * The number of runs is capped (`maxRuns`); past the cap every candidate counts as passing, which
+ * stops shrinking deterministically: the result depends on the inputs only, never on wall time.
+ */
+export interface ShrinkOptions {
+  /** Simulation runs allowed, the first (original) one included. Default 400. */
+  readonly maxRuns?: number;
+  /** Only a violation of the original invariant counts as "still failing" (default true). */
+  readonly sameInvariant?: boolean;
+}
+
+export interface FastCheckTrail {
+  /** The seed given to fc.check (the run seed as a signed 32-bit integer). */
+  readonly seed: number;
+  /** fast-check's counterexamplePath: replays the shrink steps from that seed. */
+  readonly path: string;
+  readonly numShrinks: number;
+}
+
+export interface ShrinkResult {
+  readonly originalPlan: FaultPlan;
+  readonly originalViolation: Violation;
+  readonly plan: FaultPlan;
+  readonly violation: Violation;
+  readonly method: 'fast-check' | 'remove-one';
+  readonly fastCheck?: FastCheckTrail;
+  /** Simulation runs spent shrinking, the original one included. */
+  readonly runs: number;
+  /** True when the run cap stopped shrinking early. */
+  readonly capped: boolean;
+}
+
+/** The seed fast-check is given for a run seed (fast-check wants a 32-bit signed integer). */
+export function fastCheckSeed(runSeed: number): number {
+  return runSeed | 0;
+}
+
+/**
+ * Shrinks the plan of a failing (scenario, seed). Returns undefined when the run does not fail.
+ * `settings.plan`, when given, is the plan to shrink; otherwise the scenario's fixed plan, or the
+ * plan generated from the seed.
+ */
+export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSettings, options: ShrinkOptions = {}): ShrinkResult | undefined {
+  const maxRuns = options.maxRuns ?? 400;
+  const sameInvariant = options.sameInvariant ?? true;
+  const base: RunSettings = { ...settings, trace: 'hash' };
+  const first = runScenario(scenario, seed, base);
+  if (!first.violation) return undefined;
+  const target = first.violation.invariant;
+  let runs = 1;
+  let capped = false;
+  const fails = (plan: FaultPlan): boolean => {
+    if (runs >= maxRuns) {
+      capped = true;
+      return false;
+    }
+    runs++;
+    const v = runScenario(scenario, seed, { ...base, plan }).violation;
+    return v !== undefined && (!sameInvariant || v.invariant === target);
+  };
+  const generated = settings.plan === undefined && scenario.plan === undefined && scenario.generate !== undefined;
+  let plan: FaultPlan;
+  let fastCheck: FastCheckTrail | undefined;
+  if (generated) {
+    const fcSeed = fastCheckSeed(seed);
+    let firstSeen = true;
+    const property = fc.property(planArbitrary(scenario), (candidate) => {
+      if (firstSeen) {
+        // The first value is the run's own plan, already known to fail: no need to run it again.
+        firstSeen = false;
+        return false;
+      }
+      return !fails(candidate);
+    });
+    const details = fc.check(property, { seed: fcSeed, numRuns: 1 });
+    if (!details.failed || details.counterexample === null || details.counterexamplePath === null) {
+      throw new Error(`shrink: fast-check did not reproduce the failure of seed ${seed} (is the plan generator deterministic?)`);
+    }
+    plan = details.counterexample[0];
+    fastCheck = { seed: fcSeed, path: details.counterexamplePath, numShrinks: details.numShrinks };
+  } else {
+    plan = removeOneAtATime(first.plan, fails);
+  }
+  const last = runScenario(scenario, seed, { ...base, plan });
+  if (!last.violation) throw new Error(`shrink: the shrunk plan of seed ${seed} no longer fails; the simulation is not deterministic`);
+  return {
+    originalPlan: first.plan,
+    originalViolation: first.violation,
+    plan,
+    violation: last.violation,
+    method: generated ? 'fast-check' : 'remove-one',
+    ...(fastCheck ? { fastCheck } : {}),
+    runs,
+    capped,
+  };
+}
+
+/** Greedy 1-minimisation: drop single actions, last first, while the failure remains. */
+function removeOneAtATime(plan: FaultPlan, fails: (plan: FaultPlan) => boolean): FaultPlan {
+  let actions = [...plan.actions];
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = actions.length - 1; i >= 0; i--) {
+      const candidate = { version: FAULT_PLAN_VERSION, actions: actions.filter((_, j) => j !== i) } as FaultPlan;
+      if (fails(candidate)) {
+        actions = [...candidate.actions];
+        changed = true;
+      }
+    }
+  }
+  return { version: FAULT_PLAN_VERSION, actions };
+}
+
+/**
+ * The plan that fast-check's (seed, path) names for a scenario: walks the shrink path without
+ * running anything. A report's shrunk plan equals planAtPath(scenario, fastCheck.seed, fastCheck.path).
+ */
+export function planAtPath(scenario: Scenario, seed: number, path: string): FaultPlan {
+  const details = fc.check(
+    fc.property(planArbitrary(scenario), () => false),
+    { seed, path, numRuns: 1, endOnFailure: true },
+  );
+  if (!details.failed || details.counterexample === null) throw new Error(`planAtPath: no plan at seed ${seed}, path ${path}`);
+  return details.counterexample[0];
+}

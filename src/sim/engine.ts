@@ -39,6 +39,8 @@ export interface SimulationOptions {
   readonly faultWindowMs?: number;
   /** Virtual time after the heal that the run goes on for (liveness needs it). */
   readonly settleMs?: number;
+  /** Clients start no new operation this long before the end, so the cluster can converge. Default 1000. */
+  readonly quiesceMs?: number;
   readonly checkers?: readonly CheckerDefinition[];
   readonly maxSteps?: number;
   readonly trace?: TraceMode;
@@ -78,6 +80,7 @@ const enum EventKind {
   ClientReply,
   ClientTick,
   Heal,
+  Quiesce,
 }
 
 interface SimEvent {
@@ -266,6 +269,8 @@ export class Simulation {
       this.startNodes();
       for (const action of this.options.plan?.actions ?? []) this.schedule(action.at, EventKind.Fault, -1, -1, 0, action);
       this.schedule(this.faultWindowMs, EventKind.Heal, -1, -1, 0, undefined);
+      const quiesceAt = Math.max(this.faultWindowMs, this.endTime - (this.options.quiesceMs ?? 1000));
+      if (this.clients) this.schedule(quiesceAt, EventKind.Quiesce, -1, -1, 0, undefined);
       this.clients?.start();
       this.recordStatus();
       this.loop();
@@ -324,6 +329,8 @@ export class Simulation {
         return this.clients!.onTick(event.target, event.source);
       case EventKind.Heal:
         return this.heal();
+      case EventKind.Quiesce:
+        return this.clients!.stop();
     }
   }
 

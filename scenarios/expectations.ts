@@ -1,0 +1,180 @@
+import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { Checker, CheckerDefinition, RunRecord, Violation } from '../invariants/types.ts';
+
+/**
+ * What a scenario checks beyond the global invariants. Each expectation is a checker like any
+ * other (it sees only the hooks' arguments), built by a small function so a scenario reads as a
+ * sentence: `checks: [leaderWithin(5000), writesCommitAfter(3000, 5)]`.
+ */
+
+function expectation(name: string, description: string, create: () => Checker): CheckerDefinition {
+  return { name, description, scope: 'run', needs: [], create };
+}
+
+function violation(invariant: string, message: string): Violation {
+  return { invariant, message };
+}
+
+/** Leaders seen over the run: node, term and when it became leader. */
+class LeaderLog {
+  readonly elected: { node: NodeId; term: number; time: number }[] = [];
+  private readonly current = new Map<NodeId, string>();
+
+  see(node: NodeId, view: NodeView, time: number): void {
+    const key = `${view.role}:${view.term}`;
+    if (this.current.get(node) === key) return;
+    this.current.set(node, key);
+    if (view.role === 'leader') this.elected.push({ node, term: view.term, time });
+  }
+
+  forget(node: NodeId): void {
+    this.current.delete(node);
+  }
+}
+
+/** A leader is elected within `ms` of virtual time from the start. */
+export function leaderWithin(ms: number): CheckerDefinition {
+  return expectation('leader-within', `a leader is elected within ${ms} ms`, () => {
+    const leaders = new LeaderLog();
+    return {
+      afterStep: (node, view, time) => void leaders.see(node, view, time),
+      finish: () => {
+        const first = leaders.elected[0];
+        if (!first || first.time > ms) {
+          return violation('leader-within', `no leader was elected within ${ms} ms${first ? ` (the first, ${first.node} in term ${first.term}, came at ${first.time.toFixed(0)} ms)` : ''}`);
+        }
+        return undefined;
+      },
+    };
+  });
+}
+
+/** After `at` (a fault that removes the leader), a new leader of a higher term emerges within `withinMs`. */
+export function newLeaderAfter(at: number, withinMs: number): CheckerDefinition {
+  return expectation('new-leader-after', `a new leader is elected within ${withinMs} ms of ${at} ms`, () => {
+    const leaders = new LeaderLog();
+    return {
+      afterStep: (node, view, time) => void leaders.see(node, view, time),
+      onCrash: (node) => leaders.forget(node),
+      finish: () => {
+        const before = [...leaders.elected].reverse().find((e) => e.time < at);
+        const after = leaders.elected.find((e) => e.time >= at && (!before || e.term > before.term));
+        if (!after || after.time > at + withinMs) {
+          return violation('new-leader-after', `no new leader within ${withinMs} ms after ${at} ms${before ? ` (the leader before was ${before.node}, term ${before.term})` : ''}`);
+        }
+        return undefined;
+      },
+    };
+  });
+}
+
+/** Without faults, the first leader keeps its term to the end: no spurious elections. */
+export function stableLeadership(): CheckerDefinition {
+  return expectation('stable-leadership', 'with no faults, no election after the first leader', () => {
+    const leaders = new LeaderLog();
+    return {
+      afterStep: (node, view, time) => void leaders.see(node, view, time),
+      finish: () => {
+        const [first, second] = leaders.elected;
+        if (!first) return violation('stable-leadership', 'no leader was ever elected');
+        if (second) {
+          return violation('stable-leadership', `leader ${first.node} (term ${first.term}) was followed by ${second.node} (term ${second.term}) at ${second.time.toFixed(0)} ms although nothing failed`);
+        }
+        return undefined;
+      },
+    };
+  });
+}
+
+/** At least `count` client writes invoked in [from, to) complete ok. */
+export function writesCommitBetween(from: number, to: number, count: number): CheckerDefinition {
+  return expectation('writes-commit', `at least ${count} writes invoked between ${from} and ${to} ms commit`, () => ({
+    finish: (record: RunRecord) => {
+      const ok = okWrites(record).filter((op) => op.invokeTime >= from && op.invokeTime < to).length;
+      return ok >= count ? undefined : violation('writes-commit', `only ${ok} client write(s) invoked between ${from} and ${to} ms completed ok; expected at least ${count}`);
+    },
+  }));
+}
+
+/** No client write invoked in [from, to) completes before `to`: a minority cannot commit. */
+export function noWritesCommitBetween(from: number, to: number): CheckerDefinition {
+  return expectation('no-writes-commit', `no write completes between ${from} and ${to} ms (no majority)`, () => ({
+    finish: (record: RunRecord) => {
+      const committed = okWrites(record).find((op) => op.invokeTime >= from && op.completeTime! < to);
+      return committed
+        ? violation('no-writes-commit', `write ${committed.client}.${committed.seq} completed at ${committed.completeTime!.toFixed(0)} ms (answered by ${committed.answeredBy}) while no majority could be reached`)
+        : undefined;
+    },
+  }));
+}
+
+/** At the end every live node has applied the same state: followers caught up. */
+export function converged(): CheckerDefinition {
+  return expectation('converged', 'at the end all live nodes hold the same applied state', () => ({
+    finish: (record: RunRecord) => {
+      const states = [...record.finalStates];
+      const [first, ...rest] = states;
+      if (!first) return violation('converged', 'no node was alive at the end');
+      for (const [node, state] of rest) {
+        if (state.appliedIndex !== first[1].appliedIndex) {
+          return violation('converged', `node ${node} applied up to ${state.appliedIndex} but ${first[0]} up to ${first[1].appliedIndex} at the end`);
+        }
+        if (JSON.stringify(state.entries) !== JSON.stringify(first[1].entries)) {
+          return violation('converged', `nodes ${first[0]} and ${node} hold different states at applied index ${state.appliedIndex}`);
+        }
+      }
+      return undefined;
+    },
+  }));
+}
+
+/** Some node installs a snapshot sent by a leader (restore after start-up). */
+export function snapshotInstalled(): CheckerDefinition {
+  return expectation('snapshot-installed', 'some lagging node installs a snapshot', () => {
+    let installed = 0;
+    return {
+      onRestore: (_node, _index, time) => {
+        if (time > 0) installed++;
+        return undefined;
+      },
+      finish: () => (installed > 0 ? undefined : violation('snapshot-installed', 'no node installed a snapshot, so InstallSnapshot was never exercised')),
+    };
+  });
+}
+
+/** At the end the live nodes' configuration is exactly `members`. */
+export function finalMembers(members: readonly NodeId[]): CheckerDefinition {
+  const expected = [...members].sort().join(',');
+  return expectation('final-members', `the configuration ends as ${expected}`, () => ({
+    finish: (record: RunRecord) => {
+      for (const [node, view] of record.finalViews) {
+        if (!members.includes(node) || !view.members) continue;
+        const got = [...view.members].sort().join(',');
+        if (got !== expected) return violation('final-members', `node ${node} ends with members ${got}; expected ${expected}`);
+      }
+      return undefined;
+    },
+  }));
+}
+
+/** At `at + withinMs`, the leader of the highest term is `node` (it became leader, or already was). */
+export function leaderBy(node: NodeId, at: number, withinMs: number): CheckerDefinition {
+  const deadline = at + withinMs;
+  return expectation('leader-by', `${node} leads by ${deadline} ms`, () => {
+    const leaders = new LeaderLog();
+    return {
+      afterStep: (n, view, time) => void leaders.see(n, view, time),
+      finish: () => {
+        const latest = leaders.elected.filter((e) => e.time <= deadline).reduce<(typeof leaders.elected)[number] | undefined>((best, e) => (!best || e.term >= best.term ? e : best), undefined);
+        if (latest?.node !== node) {
+          return violation('leader-by', `${node} was not the leader at ${deadline} ms${latest ? `; ${latest.node} led term ${latest.term} since ${latest.time.toFixed(0)} ms` : ''}`);
+        }
+        return undefined;
+      },
+    };
+  });
+}
+
+function okWrites(record: RunRecord) {
+  return record.history.filter((op) => op.status === 'ok' && op.op.type !== 'get');
+}

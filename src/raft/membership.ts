@@ -1,0 +1,93 @@
+import type { NodeId } from '../adapter/contract.ts';
+
+/**
+ * A cluster configuration. `old` is set only in the joint phase C_old,new: then every decision
+ * (election and commit) needs a majority of `voters` (C_new) AND a majority of `old`.
+ * Learners receive the log but never vote and never count.
+ */
+export interface Config {
+  readonly voters: readonly NodeId[];
+  readonly old?: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
+
+/** A configuration entry in the log. */
+export interface ConfigCommand {
+  readonly $raft: 'config';
+  readonly config: Config;
+}
+
+export function isConfigCommand(command: unknown): command is ConfigCommand {
+  return typeof command === 'object' && command !== null && (command as { $raft?: unknown }).$raft === 'config';
+}
+
+/** A configuration with what the hot paths need precomputed. */
+export class ActiveConfig {
+  /** Voters of both halves (what inspect() reports as members). */
+  readonly members: readonly NodeId[];
+  /** Everyone but `self` that the leader replicates to (voters of both halves and learners). */
+  readonly peers: readonly NodeId[];
+  readonly joint: boolean;
+
+  constructor(
+    readonly config: Config,
+    readonly index: number,
+    self: NodeId,
+  ) {
+    const members = new Set(config.voters);
+    for (const id of config.old ?? []) members.add(id);
+    this.members = [...members].sort();
+    const all = new Set(members);
+    for (const id of config.learners) all.add(id);
+    all.delete(self);
+    this.peers = [...all].sort();
+    this.joint = config.old !== undefined;
+  }
+
+  isVoter(id: NodeId): boolean {
+    return this.config.voters.includes(id) || (this.config.old?.includes(id) ?? false);
+  }
+
+  isLearner(id: NodeId): boolean {
+    return !this.isVoter(id) && this.config.learners.includes(id);
+  }
+
+  /** True when `has` holds for a majority of C_new and, when joint, of C_old too. */
+  hasQuorum(has: (id: NodeId) => boolean): boolean {
+    return majority(this.config.voters, has) && (this.config.old === undefined || majority(this.config.old, has));
+  }
+
+  /**
+   * The highest index that a quorum has matched: per half, the (n/2+1)-th largest matchIndex;
+   * joint takes the smaller of the two halves.
+   */
+  quorumMatch(matchOf: (id: NodeId) => number): number {
+    const a = quorumIndex(this.config.voters, matchOf);
+    return this.config.old === undefined ? a : Math.min(a, quorumIndex(this.config.old, matchOf));
+  }
+}
+
+function majority(voters: readonly NodeId[], has: (id: NodeId) => boolean): boolean {
+  if (voters.length === 0) return false;
+  let yes = 0;
+  for (const id of voters) if (has(id)) yes++;
+  return yes * 2 > voters.length;
+}
+
+function quorumIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number): number {
+  if (voters.length === 0) return 0;
+  const matches = voters.map(matchOf).sort((a, b) => b - a);
+  return matches[Math.floor(voters.length / 2)]!;
+}
+
+export function sameMembers(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id));
+}
+
+/** How many servers differ between two voter sets (added plus removed). */
+export function changeSize(from: readonly NodeId[], to: readonly NodeId[]): number {
+  let n = 0;
+  for (const id of from) if (!to.includes(id)) n++;
+  for (const id of to) if (!from.includes(id)) n++;
+  return n;
+}

@@ -1,0 +1,834 @@
+import type { ClusterConfig, Command, NodeHost, NodeId, NodeView, ProposeResult, RaftNode, Role } from '../adapter/contract.ts';
+import { NOOP, RaftLog, type Entry } from './log.ts';
+import { ActiveConfig, changeSize, isConfigCommand, type Config, type ConfigCommand } from './membership.ts';
+import {
+  asRaftMessage,
+  type AppendReply,
+  type AppendRequest,
+  type RaftMessage,
+  type SnapshotReply,
+  type SnapshotRequest,
+  type TimeoutNow,
+  type VoteReply,
+  type VoteRequest,
+} from './messages.ts';
+import { parseRaftOptions, type RaftOptions } from './options.ts';
+import { Persistence, type RecoveryFence } from './storage/persistence.ts';
+
+type InternalRole = 'follower' | 'precandidate' | 'candidate' | 'leader';
+
+/** What the leader knows of one peer. */
+interface Progress {
+  /** Next index to send; advanced optimistically on send, pulled back on rejection. */
+  next: number;
+  /** Highest index known replicated there (only ever from what a reply says the request carried). */
+  match: number;
+  /** Heard from in the current CheckQuorum period. */
+  active: boolean;
+  /** Highest ReadIndex round the peer has acknowledged. */
+  readAck: number;
+}
+
+interface PendingRead {
+  readonly seq: number;
+  readonly readIndex: number;
+  readonly ready: (readIndex: number) => void;
+}
+
+const EMPTY: readonly Entry[] = Object.freeze([]);
+/** Float slack when comparing a skewed local clock with a deadline. */
+const EPSILON = 1e-6;
+
+/**
+ * The reference Raft server: Figure 2 of the paper, plus PreVote, CheckQuorum, ReadIndex,
+ * joint consensus and single-server membership changes, log compaction, leadership transfer
+ * and corruption-aware recovery. It sees the simulator only through the adapter contract.
+ */
+export class RaftServer implements RaftNode {
+  readonly options: RaftOptions;
+  private readonly self: NodeId;
+  private readonly persistence: Persistence;
+  private readonly log = new RaftLog();
+
+  private role: InternalRole = 'follower';
+  private term = 0;
+  private votedFor: NodeId | null = null;
+  private leaderId: NodeId | null = null;
+  private commitIndex = 0;
+  private lastApplied = 0;
+
+  /** Configuration entries in the log (index > snapshotIndex), oldest first. */
+  private configs: ActiveConfig[] = [];
+  private snapshotConfig: ActiveConfig;
+  /** The configuration in use: the latest one in the log, committed or not. */
+  private config: ActiveConfig;
+  private selfIsLearner = false;
+  private snapshotData: unknown = undefined;
+
+  private votes = new Set<NodeId>();
+  private readonly progress = new Map<NodeId, Progress>();
+  private failedElections = 0;
+  private lastLeaderContact = -Infinity;
+
+  private electionDeadline = 0;
+  private electionTimer: number | undefined;
+  private heartbeatTimer: number | undefined;
+  private checkQuorumTimer: number | undefined;
+  private transferTimer: number | undefined;
+  private stopped = false;
+
+  private readSeq = 0;
+  private pendingReads: PendingRead[] = [];
+  private readsAwaitingCommit: ((readIndex: number) => void)[] = [];
+  private transferTarget: NodeId | null = null;
+  /** Leader only: a membership change waiting for its new servers to catch up as learners. */
+  private pendingChange: readonly NodeId[] | null = null;
+
+  private fence: RecoveryFence | undefined;
+  private disqualified = false;
+
+  constructor(
+    private readonly host: NodeHost,
+    private readonly cluster: ClusterConfig,
+  ) {
+    this.options = parseRaftOptions(cluster.options);
+    this.self = host.id;
+    this.persistence = new Persistence(host.storage);
+    this.snapshotConfig = new ActiveConfig({ voters: [...cluster.initialMembers], learners: [] }, 0, this.self);
+    this.config = this.snapshotConfig;
+    this.recover();
+    this.resetElectionDeadline();
+  }
+
+  // ---- recovery ------------------------------------------------------------------------------
+
+  private recover(): void {
+    const recovered = this.persistence.load();
+    this.term = recovered.hardState.term;
+    this.votedFor = recovered.hardState.votedFor;
+    this.fence = recovered.fence;
+    this.disqualified = recovered.disqualified;
+    const snapshot = recovered.snapshot;
+    if (snapshot) {
+      this.log.reset(snapshot.index, snapshot.term);
+      this.snapshotConfig = new ActiveConfig(snapshot.config, snapshot.index, this.self);
+      this.snapshotData = snapshot.data;
+      // Our state machine restarts empty: it becomes the snapshot before anything is applied.
+      this.host.restore({ index: snapshot.index, data: snapshot.data });
+      this.commitIndex = this.lastApplied = snapshot.index;
+    }
+    for (const entry of recovered.entries) {
+      const index = this.log.append(entry);
+      if (isConfigCommand(entry.command)) this.configs.push(new ActiveConfig(entry.command.config, index, this.self));
+    }
+    this.updateConfig();
+  }
+
+  // ---- the RaftNode contract -----------------------------------------------------------------
+
+  receive(from: NodeId, message: unknown): void {
+    if (this.stopped) return;
+    const m = asRaftMessage(message);
+    if (m === undefined) return;
+    this.dispatch(from, m);
+  }
+
+  private dispatch(from: NodeId, m: RaftMessage): void {
+    switch (m.type) {
+      case 'vote':
+        return this.handleVoteRequest(from, m);
+      case 'voteReply':
+        return this.handleVoteReply(from, m);
+      case 'append':
+        return this.handleAppend(from, m);
+      case 'appendReply':
+        return this.handleAppendReply(from, m);
+      case 'snapshot':
+        return this.handleSnapshot(from, m);
+      case 'snapshotReply':
+        return this.handleSnapshotReply(from, m);
+      case 'timeoutNow':
+        return this.handleTimeoutNow(from, m);
+    }
+  }
+
+  propose(command: Command): ProposeResult {
+    if (this.stopped) return { accepted: false };
+    if (this.role !== 'leader') return this.refusal();
+    // During a transfer new entries would only delay the target's catching up (thesis §3.10).
+    if (this.transferTarget !== null) return { accepted: false, leaderHint: this.transferTarget };
+    const index = this.appendAsLeader(command);
+    return { accepted: true, index, term: this.term };
+  }
+
+  changeMembership(members: readonly NodeId[]): ProposeResult {
+    if (this.stopped) return { accepted: false };
+    if (this.role !== 'leader') return this.refusal();
+    const target = [...new Set(members)].sort();
+    if (target.length === 0 || target.some((id) => !this.cluster.nodes.includes(id))) return { accepted: false, leaderHint: this.self };
+    if (!this.mayStartMembershipChange()) return { accepted: false, leaderHint: this.self };
+    const current = this.config.config.voters;
+    const added = target.filter((id) => !current.includes(id));
+    if (added.some((id) => !this.caughtUp(id))) {
+      // New servers first catch up as learners, so adding them does not stall commits.
+      const learners = [...new Set([...this.config.config.learners, ...added])].sort();
+      const index = this.appendConfig({ voters: current, learners });
+      this.pendingChange = target;
+      return { accepted: true, index, term: this.term };
+    }
+    const index = this.appendFinalChange(target);
+    return { accepted: true, index, term: this.term };
+  }
+
+  read(ready: (readIndex: number) => void): boolean {
+    if (this.stopped || this.role !== 'leader' || this.transferTarget !== null) return false;
+    // ReadIndex (thesis §6.4): our commitIndex is only known to be the cluster's once we have
+    // committed an entry of our own term.
+    if (!this.committedInCurrentTerm()) this.readsAwaitingCommit.push(ready);
+    else this.startReadRound([ready]);
+    return true;
+  }
+
+  transferLeadership(target: NodeId): boolean {
+    if (this.stopped || this.role !== 'leader' || this.transferTarget !== null) return false;
+    if (target === this.self || !this.config.isVoter(target)) return false;
+    this.transferTarget = target;
+    this.transferTimer = this.host.setTimer(this.cluster.timing.electionTimeoutMaxMs, () => {
+      this.transferTimer = undefined;
+      if (!this.stopped) this.transferTarget = null; // gave up: accept proposals again
+    });
+    const p = this.peer(target);
+    if (p.match >= this.log.lastIndex) this.send(target, { type: 'timeoutNow', term: this.term } satisfies TimeoutNow);
+    else this.sendAppend(target, p);
+    return true;
+  }
+
+  inspect(): NodeView {
+    return {
+      role: this.viewRole(),
+      term: this.term,
+      votedFor: this.votedFor,
+      commitIndex: this.commitIndex,
+      members: this.config.members,
+      log: this.log,
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of [this.electionTimer, this.heartbeatTimer, this.checkQuorumTimer, this.transferTimer]) {
+      if (timer !== undefined) this.host.clearTimer(timer);
+    }
+    this.electionTimer = this.heartbeatTimer = this.checkQuorumTimer = this.transferTimer = undefined;
+    this.pendingReads = [];
+    this.readsAwaitingCommit = [];
+  }
+
+  private viewRole(): Role {
+    return this.role === 'follower' && this.selfIsLearner ? 'learner' : this.role;
+  }
+
+  private refusal(): ProposeResult {
+    return this.leaderId !== null && this.leaderId !== this.self ? { accepted: false, leaderHint: this.leaderId } : { accepted: false };
+  }
+
+  // ---- timers and elections --------------------------------------------------------------------
+
+  private randomTimeout(): number {
+    const { electionTimeoutMinMs: lo, electionTimeoutMaxMs: hi } = this.cluster.timing;
+    const { multiplier, maxFactor } = this.options.electionBackoff;
+    const factor = Math.min(multiplier ** this.failedElections, maxFactor);
+    return (lo + this.host.random() * (hi - lo)) * factor;
+  }
+
+  /**
+   * Moves the election deadline. One host timer at a time chases the deadline (re-armed when it
+   * fires early), so resetting on every heartbeat costs no timer event.
+   */
+  private resetElectionDeadline(): void {
+    const now = this.host.now();
+    this.electionDeadline = now + this.randomTimeout();
+    if (this.electionTimer === undefined) this.electionTimer = this.host.setTimer(this.electionDeadline - now, this.onElectionTimer);
+  }
+
+  private readonly onElectionTimer = (): void => {
+    this.electionTimer = undefined;
+    if (this.stopped || this.role === 'leader') return;
+    const now = this.host.now();
+    if (now + EPSILON < this.electionDeadline) {
+      this.electionTimer = this.host.setTimer(this.electionDeadline - now, this.onElectionTimer);
+      return;
+    }
+    this.electionTimeout();
+  };
+
+  private electionTimeout(): void {
+    if (this.role === 'precandidate' || this.role === 'candidate') this.failedElections++;
+    if (!this.canCampaign()) {
+      if (this.role !== 'follower') this.becomeFollower(this.term, null);
+      this.resetElectionDeadline();
+      return;
+    }
+    if (this.options.preVote) this.becomePreCandidate();
+    else this.becomeCandidate(false);
+  }
+
+  /** Only voters of the configuration we know, with a trustworthy log and vote record, campaign. */
+  private canCampaign(): boolean {
+    return this.config.isVoter(this.self) && this.mayVote();
+  }
+
+  /** See the corruption rule in storage/persistence.ts. */
+  private mayVote(): boolean {
+    return !this.disqualified && this.fence === undefined;
+  }
+
+  private becomePreCandidate(): void {
+    this.role = 'precandidate';
+    this.leaderId = null;
+    this.votes = new Set([this.self]);
+    this.resetElectionDeadline();
+    if (this.config.hasQuorum((id) => this.votes.has(id))) return this.becomeCandidate(false);
+    const request: VoteRequest = { type: 'vote', term: this.term + 1, pre: true, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, transfer: false };
+    for (const id of this.config.members) if (id !== this.self) this.send(id, request);
+  }
+
+  private becomeCandidate(transfer: boolean): void {
+    this.role = 'candidate';
+    this.term++;
+    this.votedFor = this.self;
+    this.leaderId = null;
+    this.persistHardState();
+    this.votes = new Set([this.self]);
+    this.resetElectionDeadline();
+    if (this.config.hasQuorum((id) => this.votes.has(id))) return this.becomeLeader();
+    const request: VoteRequest = { type: 'vote', term: this.term, pre: false, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, transfer };
+    for (const id of this.config.members) if (id !== this.self) this.send(id, request);
+  }
+
+  private becomeLeader(): void {
+    this.role = 'leader';
+    this.leaderId = this.self;
+    this.failedElections = 0;
+    this.transferTarget = null;
+    this.pendingChange = null;
+    this.progress.clear();
+    for (const id of this.config.peers) this.peer(id);
+    const { heartbeatMs, electionTimeoutMaxMs } = this.cluster.timing;
+    const heartbeat = (): void => {
+      if (this.stopped || this.role !== 'leader') return;
+      this.broadcastAppend();
+      this.heartbeatTimer = this.host.setTimer(heartbeatMs, heartbeat);
+    };
+    this.heartbeatTimer = this.host.setTimer(heartbeatMs, heartbeat);
+    if (this.options.checkQuorum) {
+      const check = (): void => {
+        if (this.stopped || this.role !== 'leader') return;
+        if (!this.config.hasQuorum((id) => id === this.self || this.progress.get(id)?.active === true)) {
+          this.checkQuorumTimer = undefined;
+          this.becomeFollower(this.term, null);
+          return;
+        }
+        for (const p of this.progress.values()) p.active = false;
+        this.checkQuorumTimer = this.host.setTimer(electionTimeoutMaxMs, check);
+      };
+      this.checkQuorumTimer = this.host.setTimer(electionTimeoutMaxMs, check);
+    }
+    // A no-op of our term lets us commit (and so learn) everything before it (§5.4.2, §6.4).
+    this.appendAsLeader(NOOP);
+  }
+
+  /** Step down, or follow a (possibly new) leader; adopts `term` when it is newer. */
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    const wasLeader = this.role === 'leader';
+    if (term > this.term) {
+      this.term = term;
+      this.votedFor = null;
+      this.persistHardState();
+    }
+    this.role = 'follower';
+    this.leaderId = leader;
+    this.votes.clear();
+    if (wasLeader) {
+      for (const timer of [this.heartbeatTimer, this.checkQuorumTimer, this.transferTimer]) {
+        if (timer !== undefined) this.host.clearTimer(timer);
+      }
+      this.heartbeatTimer = this.checkQuorumTimer = this.transferTimer = undefined;
+      this.transferTarget = null;
+      this.pendingChange = null;
+      // A deposed leader never answers its pending reads: they may no longer be linearizable.
+      this.pendingReads = [];
+      this.readsAwaitingCommit = [];
+      this.progress.clear();
+      this.resetElectionDeadline();
+    }
+  }
+
+  /** The election restriction (§5.4.1): the candidate's log is at least as up to date as ours. */
+  private isUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
+    const ourTerm = this.log.lastTerm;
+    return lastLogTerm > ourTerm || (lastLogTerm === ourTerm && lastLogIndex >= this.log.lastIndex);
+  }
+
+  /**
+   * Disruptive-server guard (thesis §4.2.3): within the minimum election timeout of hearing from
+   * a leader, a server ignores vote requests; a leader with CheckQuorum ignores them while it
+   * leads. A transfer's campaign is exempt.
+   */
+  private inLease(request: VoteRequest): boolean {
+    if (request.transfer) return false;
+    if (this.role === 'leader') return this.options.checkQuorum;
+    return this.leaderId !== null && this.host.now() - this.lastLeaderContact < this.cluster.timing.electionTimeoutMinMs;
+  }
+
+  private handleVoteRequest(from: NodeId, m: VoteRequest): void {
+    if (m.pre) {
+      // A PreVote changes nothing here: no term, no vote, no timer.
+      const granted = m.term > this.term && !this.inLease(m) && this.mayVote() && this.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+      this.send(from, { type: 'voteReply', term: granted ? m.term : this.term, pre: true, granted } satisfies VoteReply);
+      return;
+    }
+    if (m.term < this.term) {
+      this.send(from, { type: 'voteReply', term: this.term, pre: false, granted: false } satisfies VoteReply);
+      return;
+    }
+    if (this.inLease(m)) return;
+    if (m.term > this.term) this.becomeFollower(m.term, null);
+    const granted = (this.votedFor === null || this.votedFor === from) && this.mayVote() && this.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    if (granted) {
+      this.votedFor = from;
+      this.persistHardState(); // synced before the reply leaves
+      this.resetElectionDeadline();
+    }
+    this.send(from, { type: 'voteReply', term: this.term, pre: false, granted } satisfies VoteReply);
+  }
+
+  private handleVoteReply(from: NodeId, m: VoteReply): void {
+    if (m.pre) {
+      if (this.role !== 'precandidate') return;
+      if (!m.granted) {
+        if (m.term > this.term) this.becomeFollower(m.term, null);
+        return;
+      }
+      if (m.term !== this.term + 1) return; // a reply to an older PreVote round
+      this.votes.add(from);
+      if (this.config.hasQuorum((id) => this.votes.has(id))) this.becomeCandidate(false);
+      return;
+    }
+    if (m.term > this.term) return this.becomeFollower(m.term, null);
+    if (m.term < this.term || this.role !== 'candidate' || !m.granted) return; // stale replies are ignored
+    this.votes.add(from);
+    if (this.config.hasQuorum((id) => this.votes.has(id))) this.becomeLeader();
+  }
+
+  private handleTimeoutNow(from: NodeId, m: TimeoutNow): void {
+    if (m.term < this.term) return;
+    if (m.term > this.term) this.becomeFollower(m.term, from);
+    if (this.role === 'leader' || !this.canCampaign()) return;
+    this.becomeCandidate(true); // straight to a real election: no PreVote, no lease
+  }
+
+  // ---- replication: leader side --------------------------------------------------------------
+
+  private peer(id: NodeId): Progress {
+    let p = this.progress.get(id);
+    if (p === undefined) {
+      p = { next: this.log.lastIndex + 1, match: 0, active: false, readAck: 0 };
+      this.progress.set(id, p);
+    }
+    return p;
+  }
+
+  /** Appends, persists and syncs (so the leader may count itself), then replicates. */
+  private appendAsLeader(command: unknown): number {
+    const entry: Entry = { term: this.term, command };
+    const index = this.appendEntry(entry);
+    this.persistence.sync();
+    for (const id of this.config.peers) {
+      const p = this.peer(id);
+      if (p.next === index) this.sendAppend(id, p); // peers with older entries in flight catch up on replies
+    }
+    this.maybeCommit();
+    return index;
+  }
+
+  private broadcastAppend(): void {
+    for (const id of this.config.peers) this.sendAppend(id, this.peer(id));
+  }
+
+  private sendAppend(id: NodeId, p: Progress): void {
+    if (p.next <= this.log.snapshotIndex) return this.sendSnapshot(id, p);
+    const prev = p.next - 1;
+    const last = Math.min(this.log.lastIndex, prev + this.options.maxEntriesPerAppend);
+    const entries = last > prev ? this.log.slice(prev + 1, last) : EMPTY;
+    const message: AppendRequest = {
+      type: 'append',
+      term: this.term,
+      prevLogIndex: prev,
+      prevLogTerm: this.log.termAt(prev),
+      entries,
+      leaderCommit: this.commitIndex,
+      ctx: this.readSeq,
+    };
+    this.send(id, message);
+    p.next = last + 1;
+  }
+
+  private sendSnapshot(id: NodeId, p: Progress): void {
+    const message: SnapshotRequest = {
+      type: 'snapshot',
+      term: this.term,
+      index: this.log.snapshotIndex,
+      lastTerm: this.log.snapshotTerm,
+      config: this.snapshotConfig.config,
+      data: this.snapshotData,
+      leaderCommit: this.commitIndex,
+      ctx: this.readSeq,
+    };
+    this.send(id, message);
+    p.next = this.log.snapshotIndex + 1;
+  }
+
+  /** A reply of our term from `from`: it counts for CheckQuorum and for ReadIndex rounds. */
+  private noteAck(p: Progress, ctx: number): void {
+    p.active = true;
+    if (ctx > p.readAck) {
+      p.readAck = ctx;
+      this.checkReads();
+    }
+  }
+
+  private handleAppendReply(from: NodeId, m: AppendReply): void {
+    if (m.term > this.term) return this.becomeFollower(m.term, null);
+    if (m.term < this.term || this.role !== 'leader') return;
+    const p = this.progress.get(from);
+    if (p === undefined) return;
+    this.noteAck(p, m.ctx);
+    if (this.role !== 'leader') return;
+    if (m.success) {
+      this.recordMatch(from, p, m.matchIndex);
+      return;
+    }
+    if (m.prevLogIndex < p.match) return; // stale: that prefix has since been confirmed
+    p.next = Math.max(p.match + 1, this.nextAfterRejection(m));
+    this.sendAppend(from, p);
+  }
+
+  /** Where to resume after a rejection: the fast conflict hint (§5.3), or one step back. */
+  private nextAfterRejection(m: AppendReply): number {
+    let next = m.prevLogIndex; // the one-step decrement
+    if (this.options.fastBackoff && m.conflictIndex > 0) {
+      if (m.conflictTerm > 0) {
+        const last = this.log.lastIndexOfTerm(m.conflictTerm, m.prevLogIndex);
+        next = last > 0 ? last + 1 : m.conflictIndex;
+      } else {
+        next = m.conflictIndex;
+      }
+    }
+    return Math.max(1, Math.min(next, m.prevLogIndex));
+  }
+
+  private handleSnapshotReply(from: NodeId, m: SnapshotReply): void {
+    if (m.term > this.term) return this.becomeFollower(m.term, null);
+    if (m.term < this.term || this.role !== 'leader') return;
+    const p = this.progress.get(from);
+    if (p === undefined) return;
+    this.noteAck(p, m.ctx);
+    if (this.role !== 'leader') return;
+    this.recordMatch(from, p, m.matchIndex);
+  }
+
+  private recordMatch(from: NodeId, p: Progress, matchIndex: number): void {
+    if (matchIndex > p.match) p.match = matchIndex;
+    if (p.next <= p.match) p.next = p.match + 1;
+    this.maybeCommit();
+    if (this.role !== 'leader') return;
+    if (this.transferTarget === from && p.match >= this.log.lastIndex) {
+      this.send(from, { type: 'timeoutNow', term: this.term } satisfies TimeoutNow);
+    }
+    if (this.pendingChange !== null) this.maybeFinishLearnerPhase();
+    if (this.role === 'leader' && p.next <= this.log.lastIndex) this.sendAppend(from, this.peer(from));
+  }
+
+  /** The leader may commit only an entry of its own term by counting replicas (§5.4.2, Figure 8). */
+  private commitRule(index: number): boolean {
+    return this.log.termAt(index) === this.term;
+  }
+
+  private maybeCommit(): void {
+    if (this.role !== 'leader') return;
+    const lastIndex = this.log.lastIndex;
+    const n = this.config.quorumMatch((id) => (id === this.self ? lastIndex : (this.progress.get(id)?.match ?? 0)));
+    if (n > this.commitIndex && this.commitRule(n)) this.advanceCommit(n);
+  }
+
+  private committedInCurrentTerm(): boolean {
+    return this.log.termAt(this.commitIndex) === this.term;
+  }
+
+  // ---- replication: follower side -----------------------------------------------------------
+
+  private handleAppend(from: NodeId, m: AppendRequest): void {
+    if (m.term < this.term) {
+      this.send(from, this.appendReply(m, false, 0, 0, 0));
+      return;
+    }
+    this.followLeader(from, m.term);
+    if (this.role === 'leader') return; // two leaders in one term cannot happen; never obey one
+    this.send(from, this.acceptAppend(m));
+  }
+
+  /** A message of term >= ours from `from` as leader: follow it and reset the election clock. */
+  private followLeader(from: NodeId, term: number): void {
+    if (term > this.term || (this.role !== 'follower' && this.role !== 'leader')) this.becomeFollower(term, from);
+    if (this.role === 'leader') return;
+    this.leaderId = from;
+    this.lastLeaderContact = this.host.now();
+    this.failedElections = 0;
+    this.resetElectionDeadline();
+  }
+
+  /**
+   * The follower's AppendEntries rule. prevLogIndex/prevLogTerm are checked on heartbeats too;
+   * we truncate only where an entry really conflicts (same index, other term), so a stale,
+   * duplicated or reordered request never removes entries; commitIndex never passes the
+   * prefix this request verified.
+   */
+  private acceptAppend(m: AppendRequest): AppendReply {
+    const log = this.log;
+    let prev = m.prevLogIndex;
+    let skip = 0;
+    if (prev < log.snapshotIndex) {
+      // Our snapshot covers those entries; they are committed, hence the leader's too.
+      skip = Math.min(m.entries.length, log.snapshotIndex - prev);
+      prev += skip;
+      if (prev < log.snapshotIndex) return this.appendReply(m, true, m.prevLogIndex + m.entries.length, 0, 0);
+    } else if (prev > log.lastIndex) {
+      return this.appendReply(m, false, 0, 0, log.lastIndex + 1);
+    } else {
+      const term = log.termAt(prev);
+      if (term !== m.prevLogTerm) return this.appendReply(m, false, 0, term, log.firstIndexOfTerm(prev));
+    }
+    let changed = false;
+    const entries = m.entries;
+    for (let i = skip; i < entries.length; i++) {
+      const index = prev + 1 + (i - skip);
+      const entry = entries[i]!;
+      if (index <= log.lastIndex) {
+        if (log.termAt(index) === entry.term) continue; // already held: never truncate for it
+        this.truncateFrom(index);
+      }
+      this.appendEntry(entry);
+      changed = true;
+    }
+    if (changed) this.persistence.sync(); // durable before we acknowledge
+    const lastNew = m.prevLogIndex + entries.length;
+    this.maybeLiftFence(m.term, lastNew);
+    if (m.leaderCommit > this.commitIndex) {
+      const commit = Math.min(m.leaderCommit, lastNew);
+      if (commit > this.commitIndex) this.advanceCommit(commit);
+    }
+    return this.appendReply(m, true, lastNew, 0, 0);
+  }
+
+  private appendReply(m: AppendRequest, success: boolean, matchIndex: number, conflictTerm: number, conflictIndex: number): AppendReply {
+    return { type: 'appendReply', term: this.term, success, matchIndex, prevLogIndex: m.prevLogIndex, conflictTerm, conflictIndex, ctx: m.ctx };
+  }
+
+  private handleSnapshot(from: NodeId, m: SnapshotRequest): void {
+    if (m.term < this.term) {
+      this.send(from, { type: 'snapshotReply', term: this.term, matchIndex: 0, ctx: m.ctx } satisfies SnapshotReply);
+      return;
+    }
+    this.followLeader(from, m.term);
+    if (this.role === 'leader') return;
+    if (m.index > this.commitIndex) this.installSnapshot(m);
+    this.maybeLiftFence(m.term, m.index);
+    this.send(from, { type: 'snapshotReply', term: this.term, matchIndex: m.index, ctx: m.ctx } satisfies SnapshotReply);
+  }
+
+  /** Installs a leader's snapshot, keeping our entries after it when they match (§7). */
+  private installSnapshot(m: SnapshotRequest): void {
+    const log = this.log;
+    const keep = m.index <= log.lastIndex && log.termAt(m.index) === m.lastTerm;
+    if (!keep) this.persistence.deleteEntriesDown(log.firstIndex, log.lastIndex);
+    this.persistence.saveSnapshot({ index: m.index, term: m.lastTerm, config: m.config, data: m.data });
+    if (keep) this.persistence.deleteEntriesUp(log.firstIndex, m.index);
+    this.persistence.sync();
+    if (keep) {
+      log.compactTo(m.index, m.lastTerm);
+      this.configs = this.configs.filter((c) => c.index > m.index);
+    } else {
+      log.reset(m.index, m.lastTerm);
+      this.configs = [];
+    }
+    this.snapshotConfig = new ActiveConfig(m.config, m.index, this.self);
+    this.snapshotData = m.data;
+    this.updateConfig();
+    this.commitIndex = m.index;
+    this.lastApplied = m.index;
+    this.host.restore({ index: m.index, data: m.data });
+  }
+
+  private maybeLiftFence(leaderTerm: number, verifiedThrough: number): void {
+    const fence = this.fence;
+    if (fence === undefined || leaderTerm < fence.term || verifiedThrough < fence.index) return;
+    this.fence = undefined;
+    this.persistence.saveFence(undefined);
+    this.persistence.sync();
+  }
+
+  // ---- log, configuration, commit and apply -----------------------------------------------------
+
+  /** Appends to memory and (unsynced) to disk; a configuration takes effect once appended. */
+  private appendEntry(entry: Entry): number {
+    const index = this.log.append(entry);
+    this.persistence.putEntry(index, entry);
+    if (isConfigCommand(entry.command)) {
+      this.configs.push(new ActiveConfig(entry.command.config, index, this.self));
+      this.updateConfig();
+    }
+    return index;
+  }
+
+  private truncateFrom(index: number): void {
+    this.persistence.deleteEntriesDown(index, this.log.lastIndex);
+    this.log.truncateFrom(index);
+    let popped = false;
+    while (this.configs.length > 0 && this.configs[this.configs.length - 1]!.index >= index) {
+      this.configs.pop();
+      popped = true;
+    }
+    if (popped) this.updateConfig();
+  }
+
+  private updateConfig(): void {
+    this.config = this.configs.length > 0 ? this.configs[this.configs.length - 1]! : this.snapshotConfig;
+    this.selfIsLearner = this.config.isLearner(this.self);
+    if (this.role === 'leader') for (const id of this.config.peers) this.peer(id);
+  }
+
+  private advanceCommit(index: number): void {
+    this.commitIndex = index;
+    this.applyCommitted();
+    if (this.role === 'leader') this.leaderAfterCommit();
+    this.maybeCompact();
+  }
+
+  private applyCommitted(): void {
+    while (this.lastApplied < this.commitIndex && !this.stopped) {
+      const index = this.lastApplied + 1;
+      const entry = this.log.entry(index);
+      if (entry === undefined) break;
+      this.lastApplied = index;
+      this.host.apply(index, entry.command); // our own no-ops and configurations too: no gaps
+    }
+  }
+
+  private leaderAfterCommit(): void {
+    const config = this.config;
+    if (config.index <= this.commitIndex) {
+      if (config.joint) {
+        // C_old,new is committed: now C_new alone.
+        if (this.committedInCurrentTerm()) this.appendConfig({ voters: config.config.voters, learners: config.config.learners });
+      } else if (!config.isVoter(this.self)) {
+        // C_new is committed and we are not in it (thesis §4.2.2): step down.
+        this.becomeFollower(this.term, null);
+        return;
+      } else if (this.pendingChange !== null) {
+        this.maybeFinishLearnerPhase();
+      }
+    }
+    if (this.readsAwaitingCommit.length > 0 && this.committedInCurrentTerm()) {
+      const waiting = this.readsAwaitingCommit;
+      this.readsAwaitingCommit = [];
+      this.startReadRound(waiting);
+    }
+  }
+
+  /** One change at a time, and only after an entry of this term is committed (Ongaro, 2015). */
+  private mayStartMembershipChange(): boolean {
+    return (
+      this.transferTarget === null &&
+      this.pendingChange === null &&
+      !this.config.joint &&
+      this.config.index <= this.commitIndex &&
+      this.committedInCurrentTerm()
+    );
+  }
+
+  private caughtUp(id: NodeId): boolean {
+    if (id === this.self) return true;
+    const p = this.progress.get(id);
+    return p !== undefined && p.match >= this.commitIndex && p.match > 0;
+  }
+
+  private maybeFinishLearnerPhase(): void {
+    const target = this.pendingChange;
+    if (target === null || this.config.index > this.commitIndex || !this.committedInCurrentTerm()) return;
+    const current = this.config.config.voters;
+    if (target.some((id) => !current.includes(id) && !this.caughtUp(id))) return;
+    this.appendFinalChange(target);
+  }
+
+  /** Single-server change when one server differs; joint consensus otherwise. */
+  private appendFinalChange(target: readonly NodeId[]): number {
+    this.pendingChange = null;
+    const current = this.config.config.voters;
+    if (changeSize(current, target) <= 1) return this.appendConfig({ voters: target, learners: [] });
+    return this.appendConfig({ voters: target, old: current, learners: [] });
+  }
+
+  private appendConfig(config: Config): number {
+    const command: ConfigCommand = { $raft: 'config', config };
+    return this.appendAsLeader(command);
+  }
+
+  /** Snapshot once enough applied entries sit in the log (§7). */
+  private maybeCompact(): void {
+    if (this.lastApplied - this.log.snapshotIndex < this.options.snapshotThreshold) return;
+    const snapshot = this.host.snapshot();
+    if (snapshot.index !== this.lastApplied) return; // the state machine is not where we think: do not trust it
+    const index = this.lastApplied;
+    const term = this.log.termAt(index);
+    let config = this.snapshotConfig;
+    for (const c of this.configs) if (c.index <= index) config = c;
+    this.persistence.saveSnapshot({ index, term, config: config.config, data: snapshot.data });
+    this.persistence.deleteEntriesUp(this.log.firstIndex, index);
+    this.persistence.sync();
+    this.log.compactTo(index, term);
+    this.snapshotConfig = config;
+    this.configs = this.configs.filter((c) => c.index > index);
+    this.snapshotData = snapshot.data;
+  }
+
+  // ---- ReadIndex --------------------------------------------------------------------------------
+
+  private startReadRound(ready: readonly ((readIndex: number) => void)[]): void {
+    const seq = ++this.readSeq;
+    for (const r of ready) this.pendingReads.push({ seq, readIndex: this.commitIndex, ready: r });
+    if (this.config.hasQuorum((id) => id === this.self)) this.checkReads();
+    else this.broadcastAppend(); // a heartbeat round carrying ctx = seq
+  }
+
+  private checkReads(): void {
+    while (this.pendingReads.length > 0 && this.role === 'leader') {
+      const read = this.pendingReads[0]!;
+      const confirmed = this.config.hasQuorum((id) => id === this.self || (this.progress.get(id)?.readAck ?? 0) >= read.seq);
+      if (!confirmed) return;
+      this.pendingReads.shift();
+      read.ready(read.readIndex);
+    }
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------------
+
+  private persistHardState(): void {
+    this.persistence.saveHardState({ term: this.term, votedFor: this.votedFor });
+    this.persistence.sync();
+  }
+
+  private send(to: NodeId, message: RaftMessage): void {
+    this.host.send(to, message);
+  }
+}

@@ -1,0 +1,81 @@
+import type { ClusterConfig } from '../adapter/contract.ts';
+
+/**
+ * Options of the reference Raft, parsed from `ClusterConfig.options`. Every feature that the
+ * literature describes as optional can be switched, so scenarios can show what it buys.
+ */
+export interface RaftOptions {
+  /** PreVote (thesis §9.6): a would-be candidate first asks whether it could win. Default true. */
+  readonly preVote: boolean;
+  /** CheckQuorum (thesis §6.2): a leader that hears from no majority for an election timeout steps down. Default true. */
+  readonly checkQuorum: boolean;
+  /**
+   * After each failed election the timeout range is multiplied by `multiplier`, up to
+   * `maxFactor` times the base; it resets on hearing from a leader or winning. Default {2, 4}:
+   * four times 300 ms still lets a healed cluster elect well within the liveness bound.
+   */
+  readonly electionBackoff: { readonly multiplier: number; readonly maxFactor: number };
+  /** Take a snapshot once this many applied entries sit in the log. Default 1000. */
+  readonly snapshotThreshold: number;
+  /** At most this many entries per AppendEntries. Default 64. */
+  readonly maxEntriesPerAppend: number;
+  /** Use the conflictTerm/conflictIndex hint on a rejected append; false: step nextIndex back by one. Default true. */
+  readonly fastBackoff: boolean;
+}
+
+export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
+  preVote: true,
+  checkQuorum: true,
+  electionBackoff: { multiplier: 2, maxFactor: 4 },
+  snapshotThreshold: 1000,
+  maxEntriesPerAppend: 64,
+  fastBackoff: true,
+};
+
+type Parser = (value: unknown, key: string) => unknown;
+
+const bool: Parser = (value, key) => {
+  if (typeof value !== 'boolean') throw new Error(`raft option "${key}": expected a boolean, got ${JSON.stringify(value)}`);
+  return value;
+};
+
+const positiveInt: Parser = (value, key) => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new Error(`raft option "${key}": expected an integer >= 1, got ${JSON.stringify(value)}`);
+  }
+  return value;
+};
+
+const backoff: Parser = (value, key) => {
+  if (value === false) return { multiplier: 1, maxFactor: 1 };
+  if (typeof value !== 'object' || value === null) throw new Error(`raft option "${key}": expected {multiplier, maxFactor} or false`);
+  const given = value as Record<string, unknown>;
+  for (const k of Object.keys(given)) {
+    if (k !== 'multiplier' && k !== 'maxFactor') throw new Error(`raft option "${key}.${k}" is unknown (known: multiplier, maxFactor)`);
+  }
+  const merged = { ...DEFAULT_RAFT_OPTIONS.electionBackoff, ...given };
+  if (typeof merged.multiplier !== 'number' || !(merged.multiplier >= 1)) throw new Error(`raft option "${key}.multiplier": expected a number >= 1`);
+  if (typeof merged.maxFactor !== 'number' || !(merged.maxFactor >= 1)) throw new Error(`raft option "${key}.maxFactor": expected a number >= 1`);
+  return merged;
+};
+
+/** One parser per known key; adding an option means adding a line here and a field above. */
+const PARSERS: Record<keyof RaftOptions, Parser> = {
+  preVote: bool,
+  checkQuorum: bool,
+  electionBackoff: backoff,
+  snapshotThreshold: positiveInt,
+  maxEntriesPerAppend: positiveInt,
+  fastBackoff: bool,
+};
+
+export function parseRaftOptions(options: ClusterConfig['options'] | undefined): RaftOptions {
+  const parsed: Record<string, unknown> = { ...DEFAULT_RAFT_OPTIONS };
+  for (const [key, value] of Object.entries(options ?? {})) {
+    const parser = (PARSERS as Record<string, Parser | undefined>)[key];
+    if (!parser) throw new Error(`unknown raft option "${key}" (known: ${Object.keys(PARSERS).join(', ')})`);
+    if (value === undefined) continue;
+    parsed[key] = parser(value, key);
+  }
+  return parsed as unknown as RaftOptions;
+}

@@ -1,0 +1,215 @@
+import { isCorrupted, type DurableStorage, type NodeId } from '../../adapter/contract.ts';
+import type { Entry } from '../log.ts';
+import type { Config } from '../membership.ts';
+
+/**
+ * On-disk layout (one key per log entry, so an append never rewrites the log):
+ *
+ *   raft/hs/a, raft/hs/b   {term, votedFor}: hard state, written twice (a then b) so that one
+ *                          corrupted copy is survivable
+ *   raft/log/<index:12>    {term, command}
+ *   raft/snap              {index, term, config, data}: the latest snapshot
+ *   raft/snapmeta          {index, term}: written after raft/snap; tells how far a corrupted
+ *                          snapshot reached
+ *   raft/recover           {term, index}: this node lost log entries to corruption (see below)
+ *   raft/novote            true: this node lost its hard state and may never vote again
+ *
+ * Torn writes keep a prefix of the unsynced writes in write order, so every change is ordered
+ * so that each prefix is a consistent state:
+ *   - appends: entries in increasing index order; recovery trusts only the contiguous run
+ *     after the snapshot and deletes anything beyond a gap;
+ *   - truncation: deletes in DEcreasing index order, so any prefix leaves a shorter prefix
+ *     of the old log (never an old entry above a new one);
+ *   - snapshot: divergent entries deleted first (top down), then the snapshot, then its meta,
+ *     then the covered entries.
+ * We sync before any reply or vote that depends on what we wrote, so a torn write only ever
+ * loses state nobody has relied on.
+ */
+const HS_A = 'raft/hs/a';
+const HS_B = 'raft/hs/b';
+const SNAP = 'raft/snap';
+const SNAP_META = 'raft/snapmeta';
+const RECOVER = 'raft/recover';
+const NOVOTE = 'raft/novote';
+const LOG_PREFIX = 'raft/log/';
+
+export function logKey(index: number): string {
+  return LOG_PREFIX + String(index).padStart(12, '0');
+}
+
+export interface HardState {
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+}
+
+export interface StoredSnapshot {
+  readonly index: number;
+  readonly term: number;
+  readonly config: Config;
+  readonly data: unknown;
+}
+
+/** Lost log entries: do not vote or campaign until a leader of term >= `term` has replicated through `index`. */
+export interface RecoveryFence {
+  readonly term: number;
+  readonly index: number;
+}
+
+export interface Recovered {
+  readonly hardState: HardState;
+  readonly snapshot: StoredSnapshot | undefined;
+  /** Entries from snapshot.index + 1 (or 1), contiguous. */
+  readonly entries: Entry[];
+  readonly fence: RecoveryFence | undefined;
+  /** Hard state unrecoverable: never vote again (we cannot know which terms we voted in). */
+  readonly disqualified: boolean;
+}
+
+function validHardState(value: unknown): value is HardState {
+  return typeof value === 'object' && value !== null && !isCorrupted(value) && typeof (value as HardState).term === 'number';
+}
+
+function validSnapshot(value: unknown): value is StoredSnapshot {
+  return typeof value === 'object' && value !== null && !isCorrupted(value) && typeof (value as StoredSnapshot).index === 'number';
+}
+
+function validEntry(value: unknown): value is { t: number; c: unknown } {
+  return typeof value === 'object' && value !== null && !isCorrupted(value) && typeof (value as { t?: unknown }).t === 'number';
+}
+
+export class Persistence {
+  constructor(private readonly storage: DurableStorage) {}
+
+  saveHardState(state: HardState): void {
+    this.storage.put(HS_A, state);
+    this.storage.put(HS_B, state);
+  }
+
+  putEntry(index: number, entry: Entry): void {
+    this.storage.put(logKey(index), { t: entry.term, c: entry.command });
+  }
+
+  /** Deletes entries [from, to], highest first (see the torn-write rule above). */
+  deleteEntriesDown(from: number, to: number): void {
+    for (let i = to; i >= from; i--) this.storage.delete(logKey(i));
+  }
+
+  /** Deletes entries [from, to] lowest first: only for entries a snapshot already covers. */
+  deleteEntriesUp(from: number, to: number): void {
+    for (let i = from; i <= to; i++) this.storage.delete(logKey(i));
+  }
+
+  saveSnapshot(snapshot: StoredSnapshot): void {
+    this.storage.put(SNAP, snapshot);
+    this.storage.put(SNAP_META, { index: snapshot.index, term: snapshot.term });
+  }
+
+  saveFence(fence: RecoveryFence | undefined): void {
+    if (fence) this.storage.put(RECOVER, fence);
+    else this.storage.delete(RECOVER);
+  }
+
+  sync(): void {
+    this.storage.sync();
+  }
+
+  /**
+   * Reads everything back after a restart, repairs what a torn write or a corruption left,
+   * and syncs the repair. Never throws on bad data.
+   *
+   * Corruption rule (in the spirit of Alagappan et al., FAST'18, "protocol-aware recovery"):
+   *  - one hard-state copy corrupted: the other is the last synced (acted-upon) value; use it;
+   *  - both corrupted: we cannot know in which terms we voted, so this node never votes (nor
+   *    campaigns) again (raft/novote, itself treated as set when corrupted);
+   *  - a log entry or the snapshot corrupted: the log is cut at the hole. We may have
+   *    acknowledged the lost entries, and a leader may count that acknowledgement, so we must
+   *    not vote as if we never held them: a fence {term: currentTerm, index: the highest index
+   *    we held} is persisted, and until a leader of term >= fence.term has replicated to us
+   *    through fence.index we neither grant votes (PreVote included) nor campaign.
+   *  - the fence itself corrupted: as for lost hard state, never vote again.
+   */
+  load(): Recovered {
+    const storage = this.storage;
+    let disqualified = storage.get(NOVOTE) !== undefined;
+    // Hard state: a is written before b, so a is never older than b.
+    const a = storage.get(HS_A);
+    const b = storage.get(HS_B);
+    let hardState: HardState = { term: 0, votedFor: null };
+    if (validHardState(a) && validHardState(b)) hardState = a.term >= b.term ? a : b;
+    else if (validHardState(a)) hardState = a;
+    else if (validHardState(b)) hardState = b;
+    else if (isCorrupted(a) || isCorrupted(b)) disqualified = true;
+    hardState = { term: hardState.term, votedFor: hardState.votedFor ?? null };
+
+    let fence: RecoveryFence | undefined;
+    const storedFence = storage.get(RECOVER);
+    if (isCorrupted(storedFence)) disqualified = true;
+    else if (storedFence !== undefined) fence = storedFence as RecoveryFence;
+
+    // Snapshot.
+    const snapValue = storage.get(SNAP);
+    const metaValue = storage.get(SNAP_META);
+    let snapshot: StoredSnapshot | undefined;
+    let lostUpTo = -1; // > -1 when something was lost to corruption
+    let snapshotLost = false;
+    if (validSnapshot(snapValue)) snapshot = snapValue;
+    else if (isCorrupted(snapValue)) {
+      snapshotLost = true;
+      if (validSnapshot(metaValue)) lostUpTo = metaValue.index;
+      else disqualified = true;
+    }
+
+    // Log: the contiguous run after the snapshot; a corrupted entry ends it.
+    const keys = storage.keys(LOG_PREFIX);
+    const base = snapshot?.index ?? 0;
+    const entries: Entry[] = [];
+    let maxKeyIndex = 0;
+    const stray: number[] = [];
+    let next = base + 1;
+    let broken = snapshotLost;
+    for (const key of keys) {
+      const index = Number(key.slice(LOG_PREFIX.length));
+      if (!Number.isInteger(index)) continue;
+      if (index > maxKeyIndex) maxKeyIndex = index;
+      if (index <= base || broken || index !== next) {
+        stray.push(index);
+        if (index > base) broken = true;
+        continue;
+      }
+      const value = storage.get(key);
+      if (!validEntry(value)) {
+        broken = true;
+        lostUpTo = Math.max(lostUpTo, index);
+        stray.push(index);
+        continue;
+      }
+      entries.push({ term: value.t, command: value.c });
+      next++;
+    }
+    let repaired = false;
+    if (lostUpTo >= 0) {
+      lostUpTo = Math.max(lostUpTo, maxKeyIndex);
+      fence = { term: Math.max(hardState.term, fence?.term ?? 0), index: Math.max(lostUpTo, fence?.index ?? 0) };
+      // The fence goes to disk before the deletes, so no prefix of this repair loses it.
+      this.saveFence(fence);
+      repaired = true;
+    }
+    if (snapshotLost) {
+      storage.delete(SNAP);
+      storage.delete(SNAP_META);
+      snapshot = undefined;
+      entries.length = 0;
+      repaired = true;
+    }
+    if (disqualified && storage.get(NOVOTE) !== true) {
+      storage.put(NOVOTE, true);
+      repaired = true;
+    }
+    for (let i = stray.length - 1; i >= 0; i--) {
+      storage.delete(logKey(stray[i]!));
+      repaired = true;
+    }
+    if (repaired) storage.sync();
+    return { hardState, snapshot, entries, fence, disqualified };
+  }
+}

@@ -27,6 +27,11 @@ export interface ClusterStatus {
   readonly connected: readonly (readonly [NodeId, NodeId])[];
   /** True when every node is up, every link is whole and every clock is true. */
   readonly whole: boolean;
+  /**
+   * Optional: true while some link has non-default rates (drops, delays, duplicates) or some
+   * clock is skewed. Progress checks do not judge such stretches. Undefined means not reported.
+   */
+  readonly impaired?: boolean;
 }
 
 /** What a run leaves for the run-level checks. */

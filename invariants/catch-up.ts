@@ -1,0 +1,83 @@
+import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
+import { showTime } from './util.ts';
+
+export interface CatchUpOptions {
+  /** How long a follower may lag behind a leader's commit index; default 10 maximal election timeouts. */
+  readonly boundMs?: number;
+}
+
+/**
+ * Catch-up after the heal: let ref = end of run − bound (judged only if ref >= healedAt, so the
+ * cluster was whole for at least the bound). Every node alive at the end (finalViews) that is a
+ * voting member in every configuration a leader showed since the heal (initial members when views
+ * expose none) must have a commitIndex at least the highest commitIndex any leader reported by
+ * ref. Correct Raft passes it on within a heartbeat or two; a follower stuck behind (a broken
+ * nextIndex walk, a lost snapshot) fails it.
+ */
+export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition {
+  return {
+    name: 'catch-up',
+    description: "after the heal, every live member reaches the leaders' commit index within a bound",
+    scope: 'run',
+    needs: ['commitIndex'],
+    create(cluster: ClusterInfo): Checker {
+      const bound = options.boundMs ?? 10 * cluster.electionTimeoutMaxMs;
+      /** Rising maximum of leaders' commitIndex: (time, value) pairs. */
+      const times: number[] = [];
+      const values: number[] = [];
+      const memberSets: { time: number; members: readonly NodeId[] }[] = [];
+      let lastMembers = '';
+      const look = (_node: NodeId, view: NodeView, time: number): undefined => {
+        if (view.role !== 'leader') return undefined;
+        const commit = view.commitIndex ?? 0;
+        if (values.length === 0 || commit > values[values.length - 1]!) {
+          times.push(time);
+          values.push(commit);
+        }
+        if (view.members) {
+          const text = view.members.join(',');
+          if (text !== lastMembers) {
+            lastMembers = text;
+            memberSets.push({ time, members: [...view.members] });
+          }
+        }
+        return undefined;
+      };
+      return {
+        afterStep: look,
+        onRestart: look,
+        finish(record: RunRecord): Violation | undefined {
+          const healedAt = record.healedAt;
+          if (healedAt === undefined) return undefined;
+          const ref = record.endTime - bound;
+          if (ref < healedAt) return undefined;
+          let target = 0;
+          let targetTime = 0;
+          for (let i = 0; i < times.length && times[i]! <= ref; i++) {
+            target = values[i]!;
+            targetTime = times[i]!;
+          }
+          if (target === 0) return undefined;
+          // Configurations in force since the heal: the last one before it, and any later.
+          let firstSince = memberSets.findIndex((m) => m.time > healedAt);
+          if (firstSince < 0) firstSince = memberSets.length;
+          const configs = memberSets.slice(Math.max(0, firstSince - 1)).map((m) => m.members);
+          if (configs.length === 0) configs.push(record.cluster.initialMembers);
+          for (const [node, view] of record.finalViews) {
+            if (view.role === 'learner' || !configs.every((members) => members.includes(node))) continue;
+            const commit = view.commitIndex ?? 0;
+            if (commit >= target) continue;
+            return {
+              invariant: 'catch-up',
+              message: `${node} did not catch up after the heal at ${showTime(healedAt)}: its commitIndex is ${commit} at the end (${showTime(record.endTime)}), but a leader had committed index ${target} by ${showTime(targetTime)}, more than ${bound} ms earlier`,
+            };
+          }
+          return undefined;
+        },
+      };
+    },
+  };
+}
+
+export const catchUp = catchUpChecker();

@@ -1,0 +1,165 @@
+import type { Command, NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { Checker, CheckerDefinition, RunRecord, Violation } from './types.ts';
+import { LogMirror, Mirrors, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
+
+interface Ack {
+  readonly command: Command;
+  readonly key: string;
+  readonly node: NodeId;
+  readonly index: number;
+  readonly time: number;
+}
+
+/**
+ * Durability of acknowledged writes.
+ *
+ * 1. Every write a client got an ok for, applied at index i, is at index i in the log of every
+ *    leader elected after the acknowledgement (or under that leader's snapshot). Each node keeps
+ *    the set of acknowledged indexes its log does not hold, updated only for entries that change
+ *    and for new acknowledgements; a node that becomes leader must have that set empty (every
+ *    acknowledgement so far predates its election). O(changed entries + nodes) per step.
+ * 2. At the end, in each live node's state machine (finalStates), for an acknowledged write w of
+ *    key k at index i with i <= the node's applied index: if no put of k by another command was
+ *    applied at an index in (i, applied index], then a put's value must begin the final value of k
+ *    (only appends can have followed) and an append's token must occur in it. Nodes whose applied
+ *    prefix was not fully seen (by onApply) are not judged.
+ */
+export const durability: CheckerDefinition = {
+  name: 'durability',
+  description: 'acknowledged writes are in every later leader\'s log at their index, and visible in the final state',
+  scope: 'step',
+  needs: ['log'],
+  create(): Checker {
+    const mirrors = new Mirrors();
+    const acks: (Ack | undefined)[] = [];
+    const ackList: Ack[] = [];
+    /** Per node: acknowledged indexes above its snapshot that its log does not hold. */
+    const missing = new Map<NodeId, Set<number>>();
+    const leaderOf = new Map<NodeId, number>();
+    /** First command applied at each index (from onApply), and the puts per key by index. */
+    const applied: (Command | undefined)[] = [];
+    const seen: boolean[] = [];
+    /** Every index 1..contiguous was applied by some node. */
+    let contiguous = 0;
+    const putsByKey = new Map<string, { index: number; id: string }[]>();
+
+    const missingOf = (node: NodeId): Set<number> => {
+      let set = missing.get(node);
+      if (!set) missing.set(node, (set = new Set()));
+      return set;
+    };
+    const recheck = (set: Set<number>, mirror: LogMirror, index: number) => {
+      const ack = acks[index];
+      if (!ack) return;
+      if (mirror.holds(index, undefined, ack.key)) set.delete(index);
+      else set.add(index);
+    };
+
+    const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
+      const log = view.log;
+      if (!log) return undefined;
+      const mirror = mirrors.get(node);
+      const change = mirror.update(log);
+      const set = missingOf(node);
+      if (set.size > 0 && mirror.snapshotIndex > change.oldSnapshotIndex) {
+        // Covered by the new snapshot: cost bounded by what is dropped or by the advance.
+        if (set.size <= mirror.snapshotIndex - change.oldSnapshotIndex) {
+          for (const index of set) if (index <= mirror.snapshotIndex) set.delete(index);
+        } else {
+          for (let i = change.oldSnapshotIndex + 1; i <= mirror.snapshotIndex; i++) set.delete(i);
+        }
+      }
+      const top = Math.max(change.oldLast, change.newLast);
+      for (let i = change.from; i <= top && i < acks.length; i++) recheck(set, mirror, i);
+      if (view.role !== 'leader') {
+        leaderOf.delete(node);
+        return undefined;
+      }
+      if (leaderOf.get(node) === view.term) return undefined;
+      leaderOf.set(node, view.term);
+      if (set.size === 0) return undefined;
+      const index = smallest(set);
+      const ack = acks[index]!;
+      const has = index > mirror.last ? `its log ends at index ${mirror.last}` : `it has ${showEntry(mirror.termAt(index), mirror.keyAt(index))} there`;
+      return {
+        invariant: 'durability',
+        message: `${node} became leader of term ${view.term} at ${showTime(time)} without the acknowledged write ${ack.command.id} at index ${index} (applied by ${ack.node}, acknowledged at ${showTime(ack.time)}): ${has}`,
+      };
+    };
+
+    return {
+      afterStep: look,
+      onRestart: look,
+      onCrash(node) {
+        leaderOf.delete(node);
+      },
+      onApply(_node, index, command) {
+        if (applied[index] === undefined && isClientCommand(command)) {
+          applied[index] = command;
+          if (command.op.type === 'put') {
+            let puts = putsByKey.get(command.op.key);
+            if (!puts) putsByKey.set(command.op.key, (puts = []));
+            puts.push({ index, id: command.id });
+          }
+        }
+        seen[index] = true;
+        while (seen[contiguous + 1]) contiguous++;
+        return undefined;
+      },
+      onAcknowledged(command, node, index, time): Violation | undefined {
+        if (!(index > 0)) return undefined;
+        const key = commandKey(command);
+        const known = acks[index];
+        if (known) {
+          if (known.key === key) return undefined;
+          return {
+            invariant: 'durability',
+            message: `two different writes were acknowledged at index ${index}: ${known.command.id} (by ${known.node} at ${showTime(known.time)}) and ${command.id} (by ${node} at ${showTime(time)}); one of them is lost`,
+          };
+        }
+        const ack: Ack = { command, key, node, index, time };
+        acks[index] = ack;
+        ackList.push(ack);
+        for (const [other, mirror] of mirrors.entries()) {
+          if (!mirror.seen) continue;
+          if (!mirror.holds(index, undefined, key)) missingOf(other).add(index);
+        }
+        return undefined;
+      },
+      finish(record: RunRecord): Violation | undefined {
+        for (const [node, state] of record.finalStates) {
+          const upTo = state.appliedIndex;
+          if (upTo > contiguous) continue;
+          const values = new Map(state.entries);
+          for (const ack of ackList) {
+            const op = ack.command.op;
+            if (ack.index > upTo || op.type === 'get') continue;
+            if (laterPut(putsByKey.get(op.key), ack, upTo)) continue;
+            const value = values.get(op.key) ?? '';
+            const ok = op.type === 'put' ? value.startsWith(op.value) : value.includes(op.value);
+            if (ok) continue;
+            return {
+              invariant: 'durability',
+              message: `${node}'s final state (applied index ${upTo}) lost the acknowledged ${op.type} ${ack.command.id} of ${JSON.stringify(op.value)} to key ${JSON.stringify(op.key)} (index ${ack.index}, acknowledged at ${showTime(ack.time)}; no later put of that key): the key holds ${JSON.stringify(value)}`,
+            };
+          }
+        }
+        return undefined;
+      },
+    };
+  },
+};
+
+/** Whether a put of the same key by another command was applied in (ack.index, upTo]. Puts are in index order. */
+function laterPut(puts: readonly { index: number; id: string }[] | undefined, ack: Ack, upTo: number): boolean {
+  if (!puts) return false;
+  let lo = 0;
+  let hi = puts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (puts[mid]!.index <= ack.index) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < puts.length && puts[i]!.index <= upTo; i++) if (puts[i]!.id !== ack.command.id) return true;
+  return false;
+}

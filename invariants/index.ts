@@ -1,0 +1,48 @@
+import { catchUp } from './catch-up.ts';
+import { durability } from './durability.ts';
+import { electionSafety } from './election-safety.ts';
+import { leaderAppendOnly } from './leader-append-only.ts';
+import { leaderCompleteness } from './leader-completeness.ts';
+import { linearizability } from './linearizability.ts';
+import { livenessAfterHeal } from './liveness-after-heal.ts';
+import { logMatching } from './log-matching.ts';
+import { monotonicity } from './monotonicity.ts';
+import { oneVotePerTerm } from './one-vote-per-term.ts';
+import { progressUnderMajority } from './progress-under-majority.ts';
+import { stateMachineSafety } from './state-machine-safety.ts';
+import type { CheckerDefinition } from './types.ts';
+
+export { catchUp, catchUpChecker } from './catch-up.ts';
+export { durability } from './durability.ts';
+export { electionSafety } from './election-safety.ts';
+export { leaderAppendOnly } from './leader-append-only.ts';
+export { leaderCompleteness } from './leader-completeness.ts';
+export { checkLinearizable, linearizability, type LinearizabilityResult, type HistoryOperation } from './linearizability.ts';
+export { livenessAfterHeal, livenessAfterHealChecker } from './liveness-after-heal.ts';
+export { logMatching } from './log-matching.ts';
+export { monotonicity } from './monotonicity.ts';
+export { oneVotePerTerm } from './one-vote-per-term.ts';
+export { progressUnderMajority, progressUnderMajorityChecker } from './progress-under-majority.ts';
+export { stateMachineSafety } from './state-machine-safety.ts';
+
+/** Checkers that watch every step (cheapest first: a violation stops the run at once). */
+export const STEP_CHECKERS: readonly CheckerDefinition[] = [
+  electionSafety,
+  oneVotePerTerm,
+  monotonicity,
+  stateMachineSafety,
+  leaderAppendOnly,
+  logMatching,
+  leaderCompleteness,
+  durability,
+];
+
+/** Checkers that judge the run at its end. */
+export const RUN_CHECKERS: readonly CheckerDefinition[] = [linearizability, livenessAfterHeal, progressUnderMajority, catchUp];
+
+export const ALL_CHECKERS: readonly CheckerDefinition[] = [...STEP_CHECKERS, ...RUN_CHECKERS];
+
+/** The checker with that kebab-case name, or undefined. */
+export function checkerByName(name: string): CheckerDefinition | undefined {
+  return ALL_CHECKERS.find((c) => c.name === name);
+}

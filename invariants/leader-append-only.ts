@@ -1,0 +1,52 @@
+import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { Checker, CheckerDefinition, Violation } from './types.ts';
+import { Mirrors, showEntry, showTime } from './util.ts';
+
+/**
+ * Leader Append-Only (Raft §5.3): while a node stays leader of one term, its log only grows at
+ * the end. Between two consecutive views of the same incarnation in which the node is leader of
+ * the same term, no entry above the snapshot may be rewritten or removed (compaction into a
+ * snapshot is not a removal). Every node is mirrored all the time, so a new leader's mirror is
+ * already current and the check costs only the changed suffix.
+ */
+export const leaderAppendOnly: CheckerDefinition = {
+  name: 'leader-append-only',
+  description: 'a leader never overwrites or deletes entries of its own log during its term',
+  scope: 'step',
+  needs: ['log'],
+  create(): Checker {
+    const mirrors = new Mirrors();
+    /** The term a node was leader of at its previous view in this incarnation (undefined if not leader). */
+    const leading = new Map<NodeId, { term: number; since: number }>();
+    const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
+      const log = view.log;
+      if (!log) return undefined;
+      const was = leading.get(node);
+      const stillLeader = was !== undefined && view.role === 'leader' && view.term === was.term;
+      const mirror = mirrors.get(node);
+      const change = mirror.update(log, stillLeader);
+      if (view.role === 'leader') {
+        if (!stillLeader) leading.set(node, { term: view.term, since: time });
+      } else {
+        leading.delete(node);
+      }
+      if (!stillLeader || change.replaced.length === 0) return undefined;
+      const first = change.replaced[0]!;
+      const now = first.index <= change.newLast ? `now ${showEntry(mirror.termAt(first.index), mirror.keyAt(first.index))}` : 'now gone';
+      const what = change.newLast < change.oldLast && change.from > change.newLast
+        ? `deleted entries ${change.newLast + 1}..${change.oldLast} (its last index went from ${change.oldLast} to ${change.newLast})`
+        : `overwrote its entry at index ${first.index} (was ${showEntry(first.term, first.key)}, ${now})`;
+      return {
+        invariant: 'leader-append-only',
+        message: `leader ${node} of term ${was.term} (leader since ${showTime(was.since)}) ${what}`,
+      };
+    };
+    return {
+      afterStep: look,
+      onCrash(node) {
+        leading.delete(node);
+      },
+      onRestart: look,
+    };
+  },
+};

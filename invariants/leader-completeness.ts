@@ -1,0 +1,111 @@
+import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { Checker, CheckerDefinition, Violation } from './types.ts';
+import { LogMirror, Mirrors, showEntry, showTime } from './util.ts';
+
+interface Committed {
+  readonly term: number;
+  readonly key: string;
+  readonly node: NodeId;
+  /** The reporting node's term: the entry was committed in this term or an earlier one. */
+  readonly commitTerm: number;
+  readonly time: number;
+}
+
+/**
+ * Leader Completeness (Raft §5.4): an entry committed in term T is in the log of every leader of
+ * every term > T.
+ *
+ * Committed, soundly: an entry at index <= the commitIndex a node reports, as that node's own log
+ * holds it. A node only advances commitIndex on the word of a leader of its current term (or as
+ * that leader), so the entry was committed in a term <= the reporter's current term: that term
+ * is recorded as the commit term (an upper bound, which makes the check weaker, never wrong).
+ * The first node to report an index defines the committed entry; a later report that disagrees
+ * is itself a violation (two different committed entries at one index).
+ *
+ * Cost: recording is O(commit advance). A leader of term T is checked, at every step, for the
+ * highest committed index whose commit term is < T, which is O(1); lower committed entries then
+ * follow by Log Matching (checked by log-matching). Entries committed while a leader of a later
+ * term is in office are checked against that leader as they are recorded. An entry covered by
+ * the leader's snapshot counts as present.
+ */
+export const leaderCompleteness: CheckerDefinition = {
+  name: 'leader-completeness',
+  description: 'every committed entry is in the log of every leader of a later term (or under its snapshot)',
+  scope: 'step',
+  needs: ['log', 'commitIndex'],
+  create(): Checker {
+    const mirrors = new Mirrors();
+    const committed: (Committed | undefined)[] = [];
+    /** commit term → highest committed index recorded with that commit term. */
+    const highestByTerm = new Map<number, number>();
+    /** Highest index each node's commitIndex has been recorded up to. */
+    const processed = new Map<NodeId, number>();
+    /** Current leaders: their term and the highest committed index they must hold. */
+    const leaders = new Map<NodeId, { term: number; since: number; required: number }>();
+
+    const missing = (leader: NodeId, term: number, since: number, mirror: LogMirror, index: number): Violation | undefined => {
+      const entry = committed[index]!;
+      if (mirror.holds(index, entry.term, entry.key)) return undefined;
+      const has = index > mirror.last ? `its log ends at index ${mirror.last}` : `it has ${showEntry(mirror.termAt(index), mirror.keyAt(index))} there`;
+      return {
+        invariant: 'leader-completeness',
+        message: `leader ${leader} of term ${term} (since ${showTime(since)}) lacks the entry committed at index ${index} (${showEntry(entry.term, entry.key)}, committed by term ${entry.commitTerm} as reported by ${entry.node} at ${showTime(entry.time)}): ${has}`,
+      };
+    };
+
+    const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
+      const log = view.log;
+      if (!log) return undefined;
+      const mirror = mirrors.get(node);
+      mirror.update(log);
+      const commit = view.commitIndex;
+      if (commit !== undefined) {
+        const upTo = Math.min(commit, mirror.last);
+        for (let i = Math.max(processed.get(node) ?? 0, mirror.snapshotIndex) + 1; i <= upTo; i++) {
+          const term = mirror.terms[i]!;
+          const key = mirror.keys[i]!;
+          const known = committed[i];
+          if (known) {
+            if (known.term !== term || known.key !== key) {
+              return {
+                invariant: 'leader-completeness',
+                message: `two different entries committed at index ${i}: ${node} (term ${view.term}) commits ${showEntry(term, key)} but ${known.node} committed ${showEntry(known.term, known.key)} at ${showTime(known.time)}`,
+              };
+            }
+            continue;
+          }
+          committed[i] = { term, key, node, commitTerm: view.term, time };
+          if ((highestByTerm.get(view.term) ?? 0) < i) highestByTerm.set(view.term, i);
+          for (const [leader, state] of leaders) {
+            if (state.term <= view.term) continue;
+            if (state.required < i) state.required = i;
+            const violation = missing(leader, state.term, state.since, mirrors.get(leader), i);
+            if (violation) return violation;
+          }
+        }
+        if (upTo > (processed.get(node) ?? 0)) processed.set(node, upTo);
+      }
+      if (view.role !== 'leader') {
+        leaders.delete(node);
+        return undefined;
+      }
+      let state = leaders.get(node);
+      if (!state || state.term !== view.term) {
+        // Once per election: the highest index committed in an earlier term (terms are few).
+        let required = 0;
+        for (const [commitTerm, index] of highestByTerm) if (commitTerm < view.term && index > required) required = index;
+        state = { term: view.term, since: time, required };
+        leaders.set(node, state);
+      }
+      return state.required > 0 ? missing(node, state.term, state.since, mirror, state.required) : undefined;
+    };
+    return {
+      afterStep: look,
+      onRestart: look,
+      onCrash(node) {
+        // `processed` survives: the entries it covers are recorded once and for all.
+        leaders.delete(node);
+      },
+    };
+  },
+};

@@ -1,0 +1,76 @@
+import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { Checker, CheckerDefinition, Violation } from './types.ts';
+import { showTime } from './util.ts';
+
+interface Seen {
+  term: number;
+  votedFor: NodeId | null | undefined;
+  commitIndex: number | undefined;
+  time: number;
+}
+
+/**
+ * Monotonicity of a node's state. While a node lives: its term and commitIndex never decrease,
+ * and neither does its state machine's applied index (the engine already refuses out-of-order
+ * applies; a snapshot install below the applied index is the remaining way back). Across a
+ * restart: the term never goes back, and in the same term a vote once cast is still the vote
+ * (Raft's persistent state: currentTerm and votedFor). The restart rule assumes an implementation
+ * persists a term or vote in the step in which it adopts it, as the paper requires before
+ * answering; the engine never crashes a node in the middle of a step.
+ */
+export const monotonicity: CheckerDefinition = {
+  name: 'monotonicity',
+  description: 'term, commitIndex and the applied index never decrease while a node lives; term and vote survive restarts',
+  scope: 'step',
+  needs: [],
+  create(): Checker {
+    const live = new Map<NodeId, Seen>();
+    const applied = new Map<NodeId, number>();
+    const beforeCrash = new Map<NodeId, Seen>();
+    const remember = (node: NodeId, view: NodeView, time: number) => {
+      live.set(node, { term: view.term, votedFor: view.votedFor, commitIndex: view.commitIndex, time });
+    };
+    return {
+      afterStep(node, view, time): Violation | undefined {
+        const prev = live.get(node);
+        remember(node, view, time);
+        if (!prev) return undefined;
+        if (view.term < prev.term) {
+          return { invariant: 'monotonicity', message: `${node}'s term went back from ${prev.term} (at ${showTime(prev.time)}) to ${view.term} without a restart` };
+        }
+        if (prev.commitIndex !== undefined && view.commitIndex !== undefined && view.commitIndex < prev.commitIndex) {
+          return { invariant: 'monotonicity', message: `${node}'s commitIndex went back from ${prev.commitIndex} to ${view.commitIndex} in term ${view.term} without a restart` };
+        }
+        return undefined;
+      },
+      onApply(node, index) {
+        applied.set(node, index);
+        return undefined;
+      },
+      onRestore(node, index): Violation | undefined {
+        const before = applied.get(node) ?? 0;
+        applied.set(node, index);
+        if (index >= before) return undefined;
+        return { invariant: 'monotonicity', message: `${node} installed a snapshot at index ${index} after applying up to index ${before}: its applied index went back` };
+      },
+      onCrash(node, time) {
+        const last = live.get(node);
+        if (last) beforeCrash.set(node, { ...last, time });
+        live.delete(node);
+        applied.delete(node);
+      },
+      onRestart(node, view, time): Violation | undefined {
+        const before = beforeCrash.get(node);
+        remember(node, view, time);
+        if (!before) return undefined;
+        if (view.term < before.term) {
+          return { invariant: 'monotonicity', message: `${node} restarted in term ${view.term} but had reached term ${before.term} before it crashed at ${showTime(before.time)}: its term was not persisted` };
+        }
+        if (view.term === before.term && typeof before.votedFor === 'string' && view.votedFor !== undefined && view.votedFor !== before.votedFor) {
+          return { invariant: 'monotonicity', message: `${node} restarted in term ${view.term} with votedFor ${String(view.votedFor)} but had voted for ${before.votedFor} in that term before it crashed at ${showTime(before.time)}: its vote was not persisted` };
+        }
+        return undefined;
+      },
+    };
+  },
+};

@@ -1,0 +1,34 @@
+import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { Checker, CheckerDefinition } from './types.ts';
+import { showTime } from './util.ts';
+
+/**
+ * A node grants at most one vote per term, across crashes and restarts: the checker keeps every
+ * (node, term) → candidate it has seen in a view's votedFor, for the whole run.
+ */
+export const oneVotePerTerm: CheckerDefinition = {
+  name: 'one-vote-per-term',
+  description: 'a node never votes for two different candidates in one term, even across restarts',
+  scope: 'step',
+  needs: ['votedFor'],
+  create(): Checker {
+    const votes = new Map<NodeId, Map<number, { candidate: NodeId; time: number }>>();
+    const look = (node: NodeId, view: NodeView, time: number) => {
+      const candidate = view.votedFor;
+      if (candidate === undefined || candidate === null) return undefined;
+      let byTerm = votes.get(node);
+      if (!byTerm) votes.set(node, (byTerm = new Map()));
+      const first = byTerm.get(view.term);
+      if (first === undefined) {
+        byTerm.set(view.term, { candidate, time });
+        return undefined;
+      }
+      if (first.candidate === candidate) return undefined;
+      return {
+        invariant: 'one-vote-per-term',
+        message: `${node} voted twice in term ${view.term}: for ${first.candidate} (seen at ${showTime(first.time)}) and for ${candidate} (at ${showTime(time)})`,
+      };
+    };
+    return { afterStep: look, onRestart: look };
+  },
+};

@@ -1,0 +1,80 @@
+import type { NodeId } from '../src/adapter/contract.ts';
+import { KvModel } from './kv-model.ts';
+import type { Checker, CheckerDefinition, RunRecord, Violation } from './types.ts';
+import { commandKey, showKey, showTime } from './util.ts';
+
+/**
+ * State Machine Safety (Raft §5.4.3): no two nodes apply different commands at one index.
+ * Every apply is compared with the first apply of that index by any node (O(1) per apply). A
+ * snapshot install at index i stands for having applied 1..i, which is only possible if some
+ * node applied index i before (snapshots are taken of applied state).
+ *
+ * At the end, each live node's state machine must equal the fold (with the framework's
+ * deduplication, see KvModel) of the agreed commands 1..its applied index: this checks the
+ * state machines themselves, snapshots included (a node that restored a snapshot must end up
+ * where the commands lead).
+ */
+export const stateMachineSafety: CheckerDefinition = {
+  name: 'state-machine-safety',
+  description: 'no two nodes apply different commands at one index, and every state machine equals the fold of the applied commands',
+  scope: 'step',
+  needs: [],
+  create(): Checker {
+    const applied: ({ key: string; command: unknown; node: NodeId; time: number } | undefined)[] = [undefined];
+    let highest = 0;
+    return {
+      onApply(node, index, command, time): Violation | undefined {
+        const key = commandKey(command);
+        const first = applied[index];
+        if (first === undefined) {
+          applied[index] = { key, command, node, time };
+          if (index > highest) highest = index;
+          return undefined;
+        }
+        if (first.key === key) return undefined;
+        return {
+          invariant: 'state-machine-safety',
+          message: `${node} applied ${showKey(key)} at index ${index}, but ${first.node} applied ${showKey(first.key)} there (at ${showTime(first.time)})`,
+        };
+      },
+      onRestore(node, index): Violation | undefined {
+        if (index <= highest) return undefined;
+        return {
+          invariant: 'state-machine-safety',
+          message: `${node} installed a snapshot at index ${index}, but no node has applied beyond index ${highest}: the snapshot holds state no state machine reached`,
+        };
+      },
+      finish(record: RunRecord): Violation | undefined {
+        const nodes = [...record.finalStates].sort((a, b) => a[1].appliedIndex - b[1].appliedIndex);
+        const model = new KvModel();
+        let folded = 0;
+        for (const [node, state] of nodes) {
+          while (folded < state.appliedIndex && applied[folded + 1] !== undefined) model.apply(applied[++folded]!.command);
+          // A gap in what was seen applied: this node (and those above it) cannot be judged.
+          if (folded < state.appliedIndex) break;
+          const problem = compareState(model.data, state.entries);
+          if (problem) {
+            return {
+              invariant: 'state-machine-safety',
+              message: `${node}'s state machine at applied index ${state.appliedIndex} is not the fold of the commands applied at 1..${state.appliedIndex}: ${problem}`,
+            };
+          }
+        }
+        return undefined;
+      },
+    };
+  },
+};
+
+function compareState(expected: ReadonlyMap<string, string>, actual: readonly (readonly [string, string])[]): string | undefined {
+  const seen = new Set<string>();
+  for (const [key, value] of actual) {
+    seen.add(key);
+    const want = expected.get(key);
+    if (want !== value) return `key ${JSON.stringify(key)} holds ${JSON.stringify(value)} but the commands give ${want === undefined ? 'no value' : JSON.stringify(want)}`;
+  }
+  for (const [key, want] of expected) {
+    if (!seen.has(key)) return `key ${JSON.stringify(key)} is missing but the commands give ${JSON.stringify(want)}`;
+  }
+  return undefined;
+}

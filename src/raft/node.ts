@@ -510,6 +510,11 @@ export class RaftServer implements RaftNode {
       return;
     }
     if (m.prevLogIndex < p.match) return; // stale: that prefix has since been confirmed
+    if (m.conflictTerm === 0 && m.conflictIndex > 0 && m.conflictIndex <= p.match) {
+      // Its log is shorter than what it acknowledged: it lost entries (storage corruption; see
+      // storage/persistence.ts), or this is a stale rejection. Lowering match only delays commits.
+      p.match = m.conflictIndex - 1;
+    }
     p.next = Math.max(p.match + 1, this.nextAfterRejection(m));
     this.sendAppend(from, p);
   }

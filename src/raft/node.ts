@@ -13,7 +13,7 @@ import {
   type VoteRequest,
 } from './messages.ts';
 import { parseRaftOptions, type RaftOptions } from './options.ts';
-import { Persistence, type RecoveryFence } from './storage/persistence.ts';
+import { Persistence, fenceBelow, type RecoveryFence } from './storage/persistence.ts';
 
 type InternalRole = 'follower' | 'precandidate' | 'candidate' | 'leader';
 
@@ -275,12 +275,19 @@ export class RaftServer implements RaftNode {
 
   /** Only voters of the configuration we know, with a trustworthy log and vote record, campaign. */
   private canCampaign(): boolean {
-    return this.config.isVoter(this.self) && this.mayVote();
+    return this.config.isVoter(this.self) && this.trustsOwnLog();
   }
 
   /** See the corruption rule in storage/persistence.ts. */
-  private mayVote(): boolean {
+  private trustsOwnLog(): boolean {
     return !this.disqualified && this.fence === undefined;
+  }
+
+  /** Whether we may vote for a candidate with this log: up to date with ours and with any fence. */
+  private mayVoteFor(lastLogIndex: number, lastLogTerm: number): boolean {
+    if (this.disqualified || !this.isUpToDate(lastLogIndex, lastLogTerm)) return false;
+    const fence = this.fence;
+    return fence === undefined || !fenceBelow({ term: lastLogTerm, index: lastLogIndex }, fence);
   }
 
   private becomePreCandidate(): void {
@@ -384,7 +391,7 @@ export class RaftServer implements RaftNode {
   private handleVoteRequest(from: NodeId, m: VoteRequest): void {
     if (m.pre) {
       // A PreVote changes nothing here: no term, no vote, no timer.
-      const granted = m.term > this.term && !this.inLease(m) && this.mayVote() && this.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+      const granted = m.term > this.term && !this.inLease(m) && this.mayVoteFor(m.lastLogIndex, m.lastLogTerm);
       this.send(from, { type: 'voteReply', term: granted ? m.term : this.term, pre: true, granted } satisfies VoteReply);
       return;
     }
@@ -394,7 +401,7 @@ export class RaftServer implements RaftNode {
     }
     if (this.inLease(m)) return;
     if (m.term > this.term) this.becomeFollower(m.term, null);
-    const granted = (this.votedFor === null || this.votedFor === from) && this.mayVote() && this.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    const granted = (this.votedFor === null || this.votedFor === from) && this.mayVoteFor(m.lastLogIndex, m.lastLogTerm);
     if (granted) {
       this.votedFor = from;
       this.persistHardState(); // synced before the reply leaves

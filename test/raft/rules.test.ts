@@ -329,13 +329,16 @@ describe('reference raft: storage', () => {
     again.host.advance(151);
     again.node.receive('n3', voteRequest(2, 1, 1));
     expect(lastReply(again.host, 'voteReply')).toMatchObject({ granted: false });
+    // ... but it may vote for a candidate at least as up to date as the log it lost.
+    again.node.receive('n4', voteRequest(2, 3, 1));
+    expect(lastReply(again.host, 'voteReply')).toMatchObject({ granted: true });
     again.host.advance(10_000);
     expect(again.host.take('vote')).toEqual([]); // no campaign either
     // A leader of term 2 replicates through index 3 (past what was lost): voting resumes.
     again.node.receive('n1', append(2, 1, 1, [2, 3].map((n) => ({ term: 1, command: cmd(n) })), 0));
     again.host.advance(151);
-    again.node.receive('n3', voteRequest(3, 3, 1));
-    expect(lastReply(again.host, 'voteReply')).toMatchObject({ granted: true, term: 3 });
+    again.node.receive('n3', voteRequest(4, 3, 1));
+    expect(lastReply(again.host, 'voteReply')).toMatchObject({ granted: true, term: 4 });
   });
 
   it('a torn truncation recovers to a prefix of the old or of the new log', () => {

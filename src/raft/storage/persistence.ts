@@ -49,7 +49,11 @@ export interface StoredSnapshot {
   readonly data: unknown;
 }
 
-/** Lost log entries: do not vote or campaign until a leader of term >= `term` has replicated through `index`. */
+/**
+ * Lost log entries: the log we once held ended at most at (term, index), compared as Raft
+ * compares logs. Until a leader of term >= `term` has replicated through `index` we do not
+ * campaign, and grant votes only to candidates at least as up to date as that lost log.
+ */
 export interface RecoveryFence {
   readonly term: number;
   readonly index: number;
@@ -63,6 +67,11 @@ export interface Recovered {
   readonly fence: RecoveryFence | undefined;
   /** Hard state unrecoverable: never vote again (we cannot know which terms we voted in). */
   readonly disqualified: boolean;
+}
+
+/** a < b in Raft's log order (last term, then last index). */
+export function fenceBelow(a: RecoveryFence, b: RecoveryFence): boolean {
+  return a.term < b.term || (a.term === b.term && a.index < b.index);
 }
 
 function validHardState(value: unknown): value is HardState {
@@ -123,9 +132,12 @@ export class Persistence {
    *    campaigns) again (raft/novote, itself treated as set when corrupted);
    *  - a log entry or the snapshot corrupted: the log is cut at the hole. We may have
    *    acknowledged the lost entries, and a leader may count that acknowledgement, so we must
-   *    not vote as if we never held them: a fence {term: currentTerm, index: the highest index
-   *    we held} is persisted, and until a leader of term >= fence.term has replicated to us
-   *    through fence.index we neither grant votes (PreVote included) nor campaign.
+   *    not vote as if we never held them: a fence {term, index} = the (last term, last index)
+   *    of the log we held (term bounded by currentTerm when the last entry is unreadable) is
+   *    persisted. Until a leader of term >= fence.term has replicated to us through
+   *    fence.index we do not campaign, and grant a vote (PreVote included) only to a candidate
+   *    whose log is at least as up to date as the fence: exactly the vote our intact log would
+   *    have allowed, so no committed entry we helped commit can be lost by our vote.
    *  - the fence itself corrupted: as for lost hard state, never vote again.
    */
   load(): Recovered {
@@ -188,8 +200,12 @@ export class Persistence {
     }
     let repaired = false;
     if (lostUpTo >= 0) {
+      // What we held ended at the highest key; its term, when still readable, is the last term
+      // we held (terms only grow along a log); otherwise currentTerm bounds it.
       lostUpTo = Math.max(lostUpTo, maxKeyIndex);
-      fence = { term: Math.max(hardState.term, fence?.term ?? 0), index: Math.max(lostUpTo, fence?.index ?? 0) };
+      const last = storage.get(logKey(lostUpTo));
+      const lostFence: RecoveryFence = { term: validEntry(last) ? last.t : hardState.term, index: lostUpTo };
+      fence = fence === undefined || fenceBelow(fence, lostFence) ? lostFence : fence;
       // The fence goes to disk before the deletes, so no prefix of this repair loses it.
       this.saveFence(fence);
       repaired = true;

@@ -28,3 +28,4 @@ export const electionSafety: CheckerDefinition = {
 };
 
 export const TEST_CHECKERS: readonly CheckerDefinition[] = [electionSafety];
+export const CHECKERS = TEST_CHECKERS;

@@ -1,0 +1,158 @@
+import { Piscina } from 'piscina';
+import { findScenario } from '../../scenarios/index.ts';
+import { generatePlan } from '../faults/generate.ts';
+import { shrinkFailure } from '../faults/shrink.ts';
+import { buildReport, type Report } from '../report/report.ts';
+import { runScenario, type RunSettings } from '../runner.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import { loadCheckers, loadImplementation } from './modules.ts';
+
+/**
+ * One campaign's runs, in this thread or spread over worker threads (piscina). A task names
+ * everything by string (scenario, implementation module, checker module), so a worker loads the
+ * very same things; results are collected by run index, so they do not depend on the number of
+ * workers or on which finished first.
+ */
+export interface CampaignSpec {
+  /** A scenario name or a .json scenario file. */
+  readonly scenario: string;
+  /** "reference" or a module path. */
+  readonly implementation: string;
+  /** "builtin" or a module path. */
+  readonly checkers: string;
+  /** Options merged over the scenario's implementation options. */
+  readonly implementationOptions: Readonly<Record<string, unknown>>;
+  /** Simulation runs a shrink may spend. */
+  readonly shrinkRuns: number;
+}
+
+export type Task =
+  | { readonly type: 'run'; readonly spec: CampaignSpec; readonly index: number; readonly seed: number }
+  | { readonly type: 'report'; readonly spec: CampaignSpec; readonly index: number; readonly seed: number };
+
+/** One run's line in the --json output. */
+export interface RunSummary {
+  seed: number;
+  traceHash: string;
+  events: number;
+  virtualMs: number;
+  violation?: { invariant: string; message: string; time?: number; step?: number };
+  skippedChecks?: { checker: string; reason: string }[];
+}
+
+export type TaskResult = { type: 'run'; index: number; summary: RunSummary } | { type: 'report'; index: number; report: Report | null };
+
+interface Context {
+  readonly scenario: Scenario;
+  readonly scenarioFile?: string;
+  readonly settings: RunSettings;
+}
+
+const contexts = new Map<string, Promise<Context>>();
+
+export function campaignContext(spec: CampaignSpec): Promise<Context> {
+  const key = JSON.stringify(spec);
+  let context = contexts.get(key);
+  if (!context) {
+    context = (async () => {
+      const scenario = findScenario(spec.scenario);
+      const [factory, checkers] = await Promise.all([loadImplementation(spec.implementation), loadCheckers(spec.checkers)]);
+      const settings: RunSettings = { factory, checkers, generatePlan, implementationOptions: spec.implementationOptions };
+      return { scenario, ...(spec.scenario.endsWith('.json') ? { scenarioFile: spec.scenario } : {}), settings };
+    })();
+    contexts.set(key, context);
+  }
+  return context;
+}
+
+/** Executes one task in this thread (what a worker does). */
+export async function executeTask(task: Task): Promise<TaskResult> {
+  const context = await campaignContext(task.spec);
+  if (task.type === 'run') {
+    const result = runScenario(context.scenario, task.seed, context.settings);
+    const summary: RunSummary = { seed: task.seed, traceHash: result.traceHash, events: result.events, virtualMs: result.virtualMs };
+    if (result.violation) summary.violation = { ...result.violation };
+    if (task.index === 0 || result.skippedChecks.length > 0) summary.skippedChecks = result.skippedChecks.map((s) => ({ ...s }));
+    return { type: 'run', index: task.index, summary };
+  }
+  const shrink = shrinkFailure(context.scenario, task.seed, context.settings, { maxRuns: task.spec.shrinkRuns });
+  if (!shrink) return { type: 'report', index: task.index, report: null };
+  const report = buildReport(
+    {
+      scenario: context.scenario,
+      ...(context.scenarioFile !== undefined ? { scenarioFile: context.scenarioFile } : {}),
+      seed: task.seed,
+      implementation: task.spec.implementation,
+      checkersModule: task.spec.checkers,
+      settings: context.settings,
+    },
+    shrink,
+  );
+  return { type: 'report', index: task.index, report };
+}
+
+/** Runs tasks with `workers` threads (1 = this thread), calling `onResult` as each finishes. */
+export class TaskRunner {
+  private pool: Piscina | undefined;
+
+  constructor(readonly workers: number) {
+    if (workers > 1) {
+      this.pool = new Piscina({
+        // worker.mjs registers tsx in its own thread, whatever started this process.
+        filename: new URL('./worker.mjs', import.meta.url).href,
+        minThreads: workers,
+        maxThreads: workers,
+      });
+    }
+  }
+
+  /**
+   * Pulls tasks from `next` until it returns undefined or `more()` is false, with at most
+   * 2 × workers tasks in flight; resolves when all started tasks have finished.
+   */
+  async run(next: () => Task | undefined, more: () => boolean, onResult: (result: TaskResult) => void): Promise<void> {
+    if (!this.pool) {
+      for (let task = more() ? next() : undefined; task !== undefined; task = more() ? next() : undefined) {
+        onResult(await executeTask(task));
+        // Let a progress bar and timers breathe between runs.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      return;
+    }
+    const pool = this.pool;
+    const window = this.workers * 2;
+    await new Promise<void>((resolve, reject) => {
+      let inFlight = 0;
+      let exhausted = false;
+      let failed = false;
+      const pump = (): void => {
+        while (!failed && !exhausted && inFlight < window) {
+          const task = more() ? next() : undefined;
+          if (task === undefined) {
+            exhausted = true;
+            break;
+          }
+          inFlight++;
+          (pool.run(task) as Promise<TaskResult>).then(
+            (result) => {
+              inFlight--;
+              if (failed) return;
+              onResult(result);
+              pump();
+            },
+            (error: unknown) => {
+              failed = true;
+              reject(error);
+            },
+          );
+        }
+        if (exhausted && inFlight === 0) resolve();
+      };
+      pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.destroy();
+  }
+}

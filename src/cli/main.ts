@@ -1,0 +1,77 @@
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../adapter/load.ts';
+import { SCENARIOS } from '../../scenarios/index.ts';
+import { replayCommandMain } from './replay.ts';
+import { runCommand } from './run.ts';
+
+/** Exit codes: 0 clean, 1 a violation was found, 2 a usage or input error. */
+async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('raftsim')
+    .description('Deterministic fault-injection testing for Raft implementations')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  let exitCode = 0;
+  program
+    .command('run')
+    .description('run a scenario for N seeds derived from one; exit 1 if any run violates an invariant')
+    .option('-s, --scenario <name|file.json>', 'a named scenario (see "raftsim list") or a scenario file', 'default')
+    .option('--seed <n>', 'base seed; the same seed and --runs always mean the same runs', '1')
+    .option('-n, --runs <n>', 'number of runs (seeds); default 100, or unbounded with --time-budget')
+    .option('--impl <module>', 'a module exporting a RaftFactory (default export or "createRaft"); default: the reference Raft')
+    .option('--json', 'print exactly one JSON object on stdout')
+    .option('-w, --workers <k>', 'worker threads to spread the runs over (results do not depend on it)', '1')
+    .option('--shard <i/n>', 'run only run indexes k with k mod n = i-1 (one CI job of n)')
+    .option('--time-budget <duration>', 'run seeds until this much wall time has passed (e.g. 60s, 5m)')
+    .option('--reports-dir <dir>', 'where failing runs write <scenario>-<seed>.json and .html', 'reports')
+    .option('--max-reports <n>', 'shrink and report at most this many failing runs (first in run order)', '3')
+    .option('--shrink-runs <n>', 'simulation runs one shrink may spend', '400')
+    .option('--checkers <module>', 'a module exporting CHECKERS (CheckerDefinition[]) instead of the built-in invariants')
+    .option('--impl-options <json>', 'implementation options (JSON object) merged over the scenario\'s')
+    .option('--no-progress', 'no progress bar (there is none anyway when stderr is not a TTY or CI is set)')
+    .action(async (options) => {
+      exitCode = await runCommand(options);
+    });
+
+  program
+    .command('replay')
+    .description('re-run a report\'s shrunk plan, check its trace hash, print the trace; exit 0 if it reproduces, 1 if not')
+    .argument('<report>', 'a report written by "raftsim run" (reports/<scenario>-<seed>.json)')
+    .option('-v, --verbose', 'print every trace event, not only state changes, faults, client operations and the violation')
+    .option('--html', 'redraw the HTML timeline beside the report')
+    .option('--impl <module>', 'replay against this implementation module instead of the report\'s')
+    .option('--json', 'print one JSON object (hashes, whether it reproduced) instead of the trace')
+    .action(async (report: string, options) => {
+      exitCode = await replayCommandMain(report, options);
+    });
+
+  program
+    .command('list')
+    .description('list the named scenarios')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) => {
+      if (options.json) {
+        console.log(JSON.stringify(SCENARIOS.map(({ name, description }) => ({ name, description }))));
+        return;
+      }
+      const width = Math.max(...SCENARIOS.map((s) => s.name.length));
+      for (const s of SCENARIOS) console.log(`${s.name.padEnd(width)}  ${s.description}`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof InputError) {
+      process.stderr.write(`raftsim: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -74,10 +74,18 @@ function majority(voters: readonly NodeId[], has: (id: NodeId) => boolean): bool
   return yes * 2 > voters.length;
 }
 
+/** The largest m such that a majority of voters have matchOf >= m; O(n^2) without allocation, n is small. */
 function quorumIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number): number {
-  if (voters.length === 0) return 0;
-  const matches = voters.map(matchOf).sort((a, b) => b - a);
-  return matches[Math.floor(voters.length / 2)]!;
+  const need = Math.floor(voters.length / 2) + 1;
+  let best = 0;
+  for (let i = 0; i < voters.length; i++) {
+    const m = matchOf(voters[i]!);
+    if (m <= best) continue;
+    let count = 0;
+    for (let j = 0; j < voters.length; j++) if (matchOf(voters[j]!) >= m) count++;
+    if (count >= need) best = m;
+  }
+  return best;
 }
 
 export function sameMembers(a: readonly NodeId[], b: readonly NodeId[]): boolean {

@@ -27,6 +27,8 @@ interface Progress {
   active: boolean;
   /** Highest ReadIndex round the peer has acknowledged. */
   readAck: number;
+  /** Local time of the last AppendEntries sent: a heartbeat right after one is redundant. */
+  lastSent: number;
 }
 
 interface PendingRead {
@@ -75,11 +77,15 @@ export class RaftServer implements RaftNode {
   private heartbeatTimer: number | undefined;
   private checkQuorumTimer: number | undefined;
   private transferTimer: number | undefined;
+  private voteRetryTimer: number | undefined;
+  /** Bumped per (pre)election round, so a retry timer of an older round does nothing. */
+  private electionRound = 0;
   private stopped = false;
 
   private readSeq = 0;
   private pendingReads: PendingRead[] = [];
   private readsAwaitingCommit: ((readIndex: number) => void)[] = [];
+  private readsQueued: ((readIndex: number) => void)[] = [];
   private transferTarget: NodeId | null = null;
   /** Leader only: a membership change waiting for its new servers to catch up as learners. */
   private pendingChange: readonly NodeId[] | null = null;
@@ -216,12 +222,13 @@ export class RaftServer implements RaftNode {
 
   stop(): void {
     this.stopped = true;
-    for (const timer of [this.electionTimer, this.heartbeatTimer, this.checkQuorumTimer, this.transferTimer]) {
+    for (const timer of [this.electionTimer, this.heartbeatTimer, this.checkQuorumTimer, this.transferTimer, this.voteRetryTimer]) {
       if (timer !== undefined) this.host.clearTimer(timer);
     }
-    this.electionTimer = this.heartbeatTimer = this.checkQuorumTimer = this.transferTimer = undefined;
+    this.electionTimer = this.heartbeatTimer = this.checkQuorumTimer = this.transferTimer = this.voteRetryTimer = undefined;
     this.pendingReads = [];
     this.readsAwaitingCommit = [];
+    this.readsQueued = [];
   }
 
   private viewRole(): Role {
@@ -229,7 +236,14 @@ export class RaftServer implements RaftNode {
   }
 
   private refusal(): ProposeResult {
-    return this.leaderId !== null && this.leaderId !== this.self ? { accepted: false, leaderHint: this.leaderId } : { accepted: false };
+    const config = this.config;
+    if (this.leaderId !== null && this.leaderId !== this.self && (config.isVoter(this.leaderId) || !config.isVoter(this.self))) {
+      return { accepted: false, leaderHint: this.leaderId };
+    }
+    // A server outside the configuration (removed, or not yet added) hears from no leader:
+    // point clients at a member rather than leave them guessing.
+    if (!config.isVoter(this.self) && !config.isLearner(this.self)) return { accepted: false, leaderHint: config.config.voters[0]! };
+    return { accepted: false };
   }
 
   // ---- timers and elections --------------------------------------------------------------------
@@ -297,7 +311,29 @@ export class RaftServer implements RaftNode {
     this.resetElectionDeadline();
     if (this.config.hasQuorum((id) => this.votes.has(id))) return this.becomeCandidate(false);
     const request: VoteRequest = { type: 'vote', term: this.term + 1, pre: true, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, transfer: false };
-    for (const id of this.config.members) if (id !== this.self) this.send(id, request);
+    this.solicitVotes(request);
+  }
+
+  /**
+   * Sends the (pre)vote request to every other voter, and again each heartbeat period to those
+   * that have not granted it while this round lasts: a lost request or reply should not cost a
+   * whole election timeout (votes are idempotent for the same candidate and term).
+   */
+  private solicitVotes(request: VoteRequest): void {
+    const round = ++this.electionRound;
+    const role = this.role;
+    const sendAll = (): void => {
+      for (const id of this.config.members) if (id !== this.self && !this.votes.has(id)) this.send(id, request);
+    };
+    sendAll();
+    if (this.voteRetryTimer !== undefined) this.host.clearTimer(this.voteRetryTimer);
+    const retry = (): void => {
+      this.voteRetryTimer = undefined;
+      if (this.stopped || this.electionRound !== round || this.role !== role) return;
+      sendAll();
+      this.voteRetryTimer = this.host.setTimer(this.cluster.timing.heartbeatMs, retry);
+    };
+    this.voteRetryTimer = this.host.setTimer(this.cluster.timing.heartbeatMs, retry);
   }
 
   private becomeCandidate(transfer: boolean): void {
@@ -310,7 +346,7 @@ export class RaftServer implements RaftNode {
     this.resetElectionDeadline();
     if (this.config.hasQuorum((id) => this.votes.has(id))) return this.becomeLeader();
     const request: VoteRequest = { type: 'vote', term: this.term, pre: false, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, transfer };
-    for (const id of this.config.members) if (id !== this.self) this.send(id, request);
+    this.solicitVotes(request);
   }
 
   private becomeLeader(): void {
@@ -324,7 +360,12 @@ export class RaftServer implements RaftNode {
     const { heartbeatMs, electionTimeoutMaxMs } = this.cluster.timing;
     const heartbeat = (): void => {
       if (this.stopped || this.role !== 'leader') return;
-      this.broadcastAppend();
+      // Peers that got an AppendEntries within half a period need no heartbeat yet.
+      const recent = this.host.now() - heartbeatMs / 2;
+      for (const id of this.config.peers) {
+        const p = this.peer(id);
+        if (p.lastSent <= recent) this.sendAppend(id, p);
+      }
       this.heartbeatTimer = this.host.setTimer(heartbeatMs, heartbeat);
     };
     this.heartbeatTimer = this.host.setTimer(heartbeatMs, heartbeat);
@@ -366,6 +407,7 @@ export class RaftServer implements RaftNode {
       // A deposed leader never answers its pending reads: they may no longer be linearizable.
       this.pendingReads = [];
       this.readsAwaitingCommit = [];
+      this.readsQueued = [];
       this.progress.clear();
       this.resetElectionDeadline();
     }
@@ -440,7 +482,7 @@ export class RaftServer implements RaftNode {
   private peer(id: NodeId): Progress {
     let p = this.progress.get(id);
     if (p === undefined) {
-      p = { next: this.log.lastIndex + 1, match: 0, active: false, readAck: 0 };
+      p = { next: this.log.lastIndex + 1, match: 0, active: false, readAck: 0, lastSent: -Infinity };
       this.progress.set(id, p);
     }
     return p;
@@ -479,6 +521,7 @@ export class RaftServer implements RaftNode {
     };
     this.send(id, message);
     p.next = last + 1;
+    p.lastSent = this.host.now();
   }
 
   private sendSnapshot(id: NodeId, p: Progress): void {
@@ -553,7 +596,7 @@ export class RaftServer implements RaftNode {
   private recordMatch(from: NodeId, p: Progress, matchIndex: number): void {
     if (matchIndex > p.match) p.match = matchIndex;
     if (p.next <= p.match) p.next = p.match + 1;
-    this.maybeCommit();
+    if (p.match > this.commitIndex) this.maybeCommit();
     if (this.role !== 'leader') return;
     if (this.transferTarget === from && p.match >= this.log.lastIndex) {
       this.send(from, { type: 'timeoutNow', term: this.term } satisfies TimeoutNow);
@@ -758,11 +801,13 @@ export class RaftServer implements RaftNode {
     }
   }
 
-  /** One change at a time, and only after an entry of this term is committed (Ongaro, 2015). */
+  /**
+   * One change at a time, and only after an entry of this term is committed (Ongaro, 2015).
+   * A change still waiting for its learners to catch up may be replaced: learners do not vote.
+   */
   private mayStartMembershipChange(): boolean {
     return (
       this.transferTarget === null &&
-      this.pendingChange === null &&
       !this.config.joint &&
       this.config.index <= this.commitIndex &&
       this.committedInCurrentTerm()
@@ -816,7 +861,16 @@ export class RaftServer implements RaftNode {
 
   // ---- ReadIndex --------------------------------------------------------------------------------
 
+  /**
+   * Starts a ReadIndex round: readIndex = commitIndex now, confirmed by a heartbeat round that a
+   * quorum acknowledges. Reads arriving while a round is in flight wait and share the next one,
+   * so a burst of reads costs one round instead of one each.
+   */
   private startReadRound(ready: readonly ((readIndex: number) => void)[]): void {
+    if (this.pendingReads.length > 0) {
+      for (const r of ready) this.readsQueued.push(r);
+      return;
+    }
     const seq = ++this.readSeq;
     for (const r of ready) this.pendingReads.push({ seq, readIndex: this.commitIndex, ready: r });
     if (this.config.hasQuorum((id) => id === this.self)) this.checkReads();
@@ -830,6 +884,11 @@ export class RaftServer implements RaftNode {
       if (!confirmed) return;
       this.pendingReads.shift();
       read.ready(read.readIndex);
+    }
+    if (this.readsQueued.length > 0 && this.role === 'leader') {
+      const queued = this.readsQueued;
+      this.readsQueued = [];
+      this.startReadRound(queued);
     }
   }
 

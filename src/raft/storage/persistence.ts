@@ -7,7 +7,7 @@ import type { Config } from '../membership.ts';
  *
  *   raft/hs/a, raft/hs/b   {term, votedFor}: hard state, written twice (a then b) so that one
  *                          corrupted copy is survivable
- *   raft/log/<index:12>    {term, command}
+ *   raft/log/<index:12>    {term, command}: the Entry itself (the disk copies it)
  *   raft/snap              {index, term, config, data}: the latest snapshot
  *   raft/snapmeta          {index, term}: written after raft/snap; tells how far a corrupted
  *                          snapshot reached
@@ -33,8 +33,11 @@ const RECOVER = 'raft/recover';
 const NOVOTE = 'raft/novote';
 const LOG_PREFIX = 'raft/log/';
 
+const ZEROS = '000000000000';
+
 export function logKey(index: number): string {
-  return LOG_PREFIX + String(index).padStart(12, '0');
+  const digits = String(index);
+  return LOG_PREFIX + ZEROS.slice(digits.length) + digits;
 }
 
 export interface HardState {
@@ -82,8 +85,8 @@ function validSnapshot(value: unknown): value is StoredSnapshot {
   return typeof value === 'object' && value !== null && !isCorrupted(value) && typeof (value as StoredSnapshot).index === 'number';
 }
 
-function validEntry(value: unknown): value is { t: number; c: unknown } {
-  return typeof value === 'object' && value !== null && !isCorrupted(value) && typeof (value as { t?: unknown }).t === 'number';
+function validEntry(value: unknown): value is Entry {
+  return typeof value === 'object' && value !== null && !isCorrupted(value) && typeof (value as { term?: unknown }).term === 'number';
 }
 
 export class Persistence {
@@ -95,7 +98,7 @@ export class Persistence {
   }
 
   putEntry(index: number, entry: Entry): void {
-    this.storage.put(logKey(index), { t: entry.term, c: entry.command });
+    this.storage.put(logKey(index), entry);
   }
 
   /** Deletes entries [from, to], highest first (see the torn-write rule above). */
@@ -195,7 +198,7 @@ export class Persistence {
         stray.push(index);
         continue;
       }
-      entries.push({ term: value.t, command: value.c });
+      entries.push({ term: value.term, command: value.command });
       next++;
     }
     let repaired = false;
@@ -204,7 +207,7 @@ export class Persistence {
       // we held (terms only grow along a log); otherwise currentTerm bounds it.
       lostUpTo = Math.max(lostUpTo, maxKeyIndex);
       const last = storage.get(logKey(lostUpTo));
-      const lostFence: RecoveryFence = { term: validEntry(last) ? last.t : hardState.term, index: lostUpTo };
+      const lostFence: RecoveryFence = { term: validEntry(last) ? last.term : hardState.term, index: lostUpTo };
       fence = fence === undefined || fenceBelow(fence, lostFence) ? lostFence : fence;
       // The fence goes to disk before the deletes, so no prefix of this repair loses it.
       this.saveFence(fence);

@@ -74,13 +74,15 @@ export function checkLinearizable(history: readonly HistoryOperation[], options:
   const budget = { left: options.maxSteps ?? DEFAULT_MAX_STEPS, used: 0 };
   const keys = [...byKey.keys()].sort();
   for (const key of keys) {
-    const result = checkKey(key, byKey.get(key)!, budget);
+    let result = checkKey(key, byKey.get(key)!, budget, false);
+    // Fast mode's fingerprints could in theory merge two different sets: confirm exactly.
+    if (result !== undefined && result.ok === false) result = checkKey(key, byKey.get(key)!, budget, true);
     if (result !== undefined) return result;
   }
   return { ok: true, keys: keys.length, operations: total, steps: budget.used };
 }
 
-/** Two independent 32-bit hashes per operation index, for the linearized-set fingerprint. */
+/** A 32-bit hash per operation index, XOR-ed into the fingerprint of the linearized set. */
 function mix(x: number, seed: number): number {
   let h = Math.imul(x ^ seed, 0x9e3779b1);
   h ^= h >>> 16;
@@ -90,7 +92,110 @@ function mix(x: number, seed: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function checkKey(key: string, ops: KeyOp[], budget: { left: number; used: number }): LinearizabilityResult | undefined {
+/**
+ * Register values, interned as ids: put v → the id of v; append v to state s → a child of s.
+ * Strings are built only when a get compares with them (and then kept), so a step never hashes
+ * a long value.
+ */
+class Values {
+  private readonly parent: number[] = [-1];
+  private readonly piece: string[] = [''];
+  private readonly text: (string | undefined)[] = [''];
+  private readonly children: (Map<string, number> | undefined)[] = [undefined];
+  private readonly puts = new Map<string, number>([['', 0]]);
+
+  put(value: string): number {
+    let id = this.puts.get(value);
+    if (id === undefined) {
+      id = this.add(-1, value);
+      this.text[id] = value;
+      this.puts.set(value, id);
+    }
+    return id;
+  }
+
+  append(state: number, value: string): number {
+    if (value === '') return state;
+    let map = this.children[state];
+    if (!map) this.children[state] = map = new Map();
+    let id = map.get(value);
+    if (id === undefined) {
+      id = this.add(state, value);
+      map.set(value, id);
+    }
+    return id;
+  }
+
+  /**
+   * Whether the value of `id` is `text`. Both sides are reduced to a canonical number once (one
+   * hash of each string ever), so a comparison costs O(1) however long the values grow.
+   */
+  equals(id: number, text: string): boolean {
+    let canon = this.canonOfId[id];
+    if (canon === undefined) this.canonOfId[id] = canon = this.canon(this.string(id));
+    return canon === this.canon(text);
+  }
+
+  private readonly canonical = new Map<string, number>();
+  private readonly canonOfId: (number | undefined)[] = [];
+
+  private canon(text: string): number {
+    let c = this.canonical.get(text);
+    if (c === undefined) this.canonical.set(text, (c = this.canonical.size));
+    return c;
+  }
+
+  string(id: number): string {
+    const known = this.text[id];
+    if (known !== undefined) return known;
+    const pieces: string[] = [];
+    let at = id;
+    while (this.text[at] === undefined) {
+      pieces.push(this.piece[at]!);
+      at = this.parent[at]!;
+    }
+    let value = this.text[at]!;
+    for (let i = pieces.length - 1; i >= 0; i--) value += pieces[i]!;
+    this.text[id] = value;
+    return value;
+  }
+
+  private add(parent: number, piece: string): number {
+    const id = this.parent.length;
+    this.parent.push(parent);
+    this.piece.push(piece);
+    this.text.push(undefined);
+    this.children.push(undefined);
+    return id;
+  }
+}
+
+/** A frame of the search stack; frames are immutable and shared, so the deepest stack is kept by reference. */
+interface Frame {
+  readonly entry: Entry;
+  readonly state: number;
+  readonly prev: Frame | undefined;
+  readonly depth: number;
+}
+
+/**
+ * A write that may or may not have happened and that no read observed can be left out: if it
+ * took effect, every read up to the next put would show its value (a put's value as a prefix, an
+ * append's token inside), and there are none, so leaving it out changes nothing any read sees.
+ * Dropping such writes keeps them from being tried at every point of the search.
+ */
+function prune(ops: KeyOp[]): KeyOp[] {
+  const outputs: string[] = [];
+  for (const k of ops) if (k.op.type === 'get') outputs.push(k.source.output ?? '');
+  return ops.filter((k) => {
+    if (k.finite || k.op.type === 'get' || k.op.value === '') return true;
+    const value = k.op.value;
+    return k.op.type === 'put' ? outputs.some((o) => o.startsWith(value)) : outputs.some((o) => o.includes(value));
+  });
+}
+
+function checkKey(key: string, all: KeyOp[], budget: { left: number; used: number }, exact: boolean): LinearizabilityResult | undefined {
+  const ops = prune(all);
   const n = ops.length;
   const events: Entry[] = [];
   for (let i = 0; i < n; i++) {
@@ -114,32 +219,54 @@ function checkKey(key: string, ops: KeyOp[], budget: { left: number; used: numbe
 
   const words = (n + 31) >>> 5;
   const bits = new Uint32Array(words);
-  const hashA = new Uint32Array(n);
-  const hashB = new Uint32Array(n);
+  const hashes = new Uint32Array(n);
+  const hashes2 = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    hashA[i] = mix(i, 0x1234567);
-    hashB[i] = mix(i, 0x7654321);
+    hashes[i] = mix(i, 0x1234567);
+    hashes2[i] = mix(i, 0x7654321);
   }
-  const stateIds = new Map<string, number>();
-  const intern = (s: string): number => {
-    let id = stateIds.get(s);
-    if (id === undefined) stateIds.set(s, (id = stateIds.size));
-    return id;
-  };
-  const cache = new Map<string, Uint32Array[]>();
-  const sameBits = (a: Uint32Array): boolean => {
-    for (let w = 0; w < words; w++) if (a[w] !== bits[w]) return false;
-    return true;
+  const values = new Values();
+  /**
+   * Explored (linearized set, value) pairs, bucketed by a hash of both. Exact mode keeps a copy
+   * of the set; fast mode keeps a second 32-bit fingerprint of it instead (no copies, far less
+   * memory), and a "not linearizable" found in fast mode is confirmed in exact mode.
+   */
+  const cache = new Map<number, number[]>();
+  const sets: Uint32Array[] = [];
+  const explored = (hash: number, second: number, state: number): boolean => {
+    let bucket = cache.get(hash);
+    if (bucket) {
+      for (let b = 0; b < bucket.length; b += 2) {
+        if (bucket[b] !== state) continue;
+        if (!exact) {
+          if (bucket[b + 1] === second) return true;
+          continue;
+        }
+        const seen = sets[bucket[b + 1]!]!;
+        let same = true;
+        for (let w = 0; w < words && same; w++) same = seen[w] === bits[w];
+        if (same) return true;
+      }
+    } else {
+      cache.set(hash, (bucket = []));
+    }
+    if (exact) {
+      bucket.push(state, sets.length);
+      sets.push(bits.slice());
+    } else {
+      bucket.push(state, second);
+    }
+    return false;
   };
 
   let remaining = 0;
   for (const k of ops) if (k.finite) remaining++;
-  const stack: { entry: Entry; state: string }[] = [];
-  let state = '';
-  let h1 = 0;
+  let top: Frame | undefined;
+  let state = 0;
+  let h = 0;
   let h2 = 0;
-  let best: number[] = [];
-  let blocked: { op: number; state: string } | undefined;
+  let best: Frame | undefined;
+  let blocked: { op: number; state: number } | undefined;
   let entry = head.next;
 
   const lift = (e: Entry) => {
@@ -173,42 +300,40 @@ function checkKey(key: string, ops: KeyOp[], budget: { left: number; used: numbe
     budget.used++;
     if (entry === undefined || !entry.call) {
       // A return whose operation is not linearized yet: the current prefix leads nowhere.
-      if (stack.length === 0) {
-        return violation(key, ops, best, blocked, budget.used);
-      }
-      if (entry !== undefined && stack.length >= best.length && blocked === undefined) blocked = { op: entry.op, state };
-      const top = stack.pop()!;
-      const op = top.entry.op;
+      if (top === undefined) return violation(key, ops, best, blocked, values, budget.used);
+      if (entry !== undefined && top.depth >= (best?.depth ?? 0) && blocked === undefined) blocked = { op: entry.op, state };
+      const frame: Frame = top;
+      top = frame.prev;
+      const op = frame.entry.op;
       bits[op >>> 5]! &= ~(1 << (op & 31));
-      h1 ^= hashA[op]!;
-      h2 ^= hashB[op]!;
-      state = top.state;
-      unlift(top.entry);
+      h ^= hashes[op]!;
+      h2 ^= hashes2[op]!;
+      state = frame.state;
+      unlift(frame.entry);
       if (ops[op]!.finite) remaining++;
-      entry = top.entry.next;
+      entry = frame.entry.next;
       continue;
     }
     const i = entry.op;
     const k = ops[i]!;
-    const next = step(state, k);
-    if (next !== undefined) {
+    const op = k.op;
+    let next: number;
+    if (op.type === 'get') next = values.equals(state, k.source.output ?? '') ? state : -1;
+    else if (op.type === 'put') next = values.put(op.value);
+    else next = values.append(state, op.value);
+    if (next >= 0) {
       bits[i >>> 5]! |= 1 << (i & 31);
-      const n1 = h1 ^ hashA[i]!;
-      const n2 = h2 ^ hashB[i]!;
-      const cacheKey = `${n1},${n2},${intern(next)}`;
-      let seen = cache.get(cacheKey);
-      const explored = seen !== undefined && seen.some(sameBits);
-      if (!explored) {
-        if (!seen) cache.set(cacheKey, (seen = []));
-        seen.push(bits.slice());
-        stack.push({ entry, state });
+      const nh = (h ^ hashes[i]!) >>> 0;
+      const nh2 = (h2 ^ hashes2[i]!) >>> 0;
+      if (!explored((nh ^ Math.imul(next + 1, 0x9e3779b1)) >>> 0, nh2, next)) {
+        top = { entry, state, prev: top, depth: (top?.depth ?? 0) + 1 };
         state = next;
-        h1 = n1;
-        h2 = n2;
+        h = nh;
+        h2 = nh2;
         lift(entry);
         if (k.finite) remaining--;
-        if (stack.length > best.length) {
-          best = stack.map((s) => s.entry.op);
+        if (top.depth > (best?.depth ?? 0)) {
+          best = top;
           blocked = undefined;
         }
         entry = head.next;
@@ -221,18 +346,6 @@ function checkKey(key: string, ops: KeyOp[], budget: { left: number; used: numbe
   return undefined;
 }
 
-function step(state: string, k: KeyOp): string | undefined {
-  const op = k.op;
-  switch (op.type) {
-    case 'put':
-      return op.value;
-    case 'append':
-      return state + op.value;
-    case 'get':
-      return (k.source.output ?? '') === state ? state : undefined;
-  }
-}
-
 export function describeOperation(o: HistoryOperation): string {
   const op = o.op;
   const call = op.type === 'get' ? `get(${JSON.stringify(op.key)})` : `${op.type}(${JSON.stringify(op.key)}, ${JSON.stringify(op.value)})`;
@@ -241,20 +354,23 @@ export function describeOperation(o: HistoryOperation): string {
   return `#${o.id} ${o.client} ${call}${result} [${o.invokeTime}, ${end}`;
 }
 
-function violation(key: string, ops: KeyOp[], best: number[], blocked: { op: number; state: string } | undefined, steps: number): LinearizabilityResult {
-  const shown = best.slice(-6).map((i) => describeOperation(ops[i]!.source));
-  const prefix = best.length === 0
+function violation(key: string, ops: KeyOp[], best: Frame | undefined, blocked: { op: number; state: number } | undefined, values: Values, steps: number): LinearizabilityResult {
+  const order: number[] = [];
+  for (let f = best; f; f = f.prev) order.push(f.entry.op);
+  order.reverse();
+  const shown = order.slice(-6).map((i) => describeOperation(ops[i]!.source));
+  const prefix = order.length === 0
     ? 'no operation can come first'
-    : `the longest linearizable prefix has ${best.length} operation(s), ending ${shown.join('; ')}`;
+    : `the longest linearizable prefix has ${order.length} operation(s), ending ${shown.join('; ')}`;
   const stuck = blocked
-    ? `; after it the register holds ${JSON.stringify(blocked.state)} and ${describeOperation(ops[blocked.op]!.source)} cannot be placed before it returns`
+    ? `; after it the register holds ${JSON.stringify(values.string(blocked.state))} and ${describeOperation(ops[blocked.op]!.source)} cannot be placed before it returns`
     : '';
   return {
     ok: false,
     key,
     message: `the history of key ${JSON.stringify(key)} is not linearizable (${ops.length} operations): ${prefix}${stuck}`,
     operations: ops.map((k) => k.source),
-    longestLinearized: best.map((i) => ops[i]!.source.id),
+    longestLinearized: order.map((i) => ops[i]!.source.id),
     steps,
   };
 }

@@ -75,8 +75,10 @@ function stableGroup(status: ClusterStatus, configs: readonly (readonly NodeId[]
   const up = [...status.up].sort();
   const links = new Map<NodeId, Set<NodeId>>(up.map((n) => [n, new Set<NodeId>()]));
   for (const [a, b] of status.connected) {
-    links.get(a)?.add(b);
-    links.get(b)?.add(a);
+    // Links to a down node do not count: it is not part of any group.
+    if (!links.has(a) || !links.has(b)) continue;
+    links.get(a)!.add(b);
+    links.get(b)!.add(a);
   }
   const done = new Set<NodeId>();
   for (const start of up) {

@@ -53,7 +53,7 @@ export function renderHtml(report: Report, replayCommand?: string): string {
   </details>
 </header>
 <div class="toolbar">
-  <button id="zin" title="zoom in (Ctrl + wheel)">＋</button><button id="zout" title="zoom out">－</button><button id="fit">fit</button>
+  <button id="zin" title="zoom in (Ctrl + wheel)">zoom +</button><button id="zout" title="zoom out (Ctrl + wheel)">zoom −</button><button id="fit">fit</button>
   <button id="goviol">go to violation</button>
   <label><input type="checkbox" id="showMsg" checked> messages</label>
   <label><input type="checkbox" id="showDrop" checked> drops</label>
@@ -255,7 +255,8 @@ function render(){
     clients[c].forEach(function(op){ if (op[1]<t0||op[0]>t1) return; var col= op[2]==='ok'?'#3fa66b': op[2]==='timeout'?'#f0a030': op[2]==='fail'?'#d32f2f':'#9aa5b5'; rect(x(op[0]), y, (op[1]-op[0])*pxPerMs, CLIENT_ROW-3, col, ' data-r="'+op[3]+'" rx="1"'); });
   });
   // violation
-  if (viol && viol.time!==undefined){ var vxp=x(viol.time).toFixed(1); out.push('<line x1="'+vxp+'" x2="'+vxp+'" y1="0" y2="'+height+'" stroke="#c0262d" stroke-width="2.5" data-v="1"/><rect x="'+(+vxp+4)+'" y="1" width="'+(viol.invariant.length*7+16)+'" height="15" rx="3" fill="#c0262d" data-v="1"/><text x="'+(+vxp+11)+'" y="12" font-size="11" fill="#fff" data-v="1">✗ '+esc(viol.invariant)+'</text>'); }
+  if (viol && viol.time!==undefined){ var vxp=x(viol.time), lw=viol.invariant.length*7+18, lx = (vxp+4+lw > left+width) ? vxp-4-lw : vxp+4;
+    out.push('<line x1="'+vxp.toFixed(1)+'" x2="'+vxp.toFixed(1)+'" y1="0" y2="'+height+'" stroke="#c0262d" stroke-width="2.5" data-v="1"/><rect x="'+lx.toFixed(1)+'" y="1" width="'+lw+'" height="15" rx="3" fill="#c0262d" data-v="1"/><text x="'+(lx+7).toFixed(1)+'" y="12" font-size="11" fill="#fff" data-v="1">✗ '+esc(viol.invariant)+'</text>'); }
   svg.innerHTML=out.join('');
 }
 function lowerBound(t){ var lo=0, hi=ROWS.length; while(lo<hi){ var m=(lo+hi)>>1; if (ROWS[m][T]<t) lo=m+1; else hi=m; } return lo; }
@@ -293,5 +294,9 @@ var list=document.getElementById('events'), frag=document.createDocumentFragment
 ROWS.forEach(function(r){ if (!/^(state|fault|heal|violation|complete)$/.test(r[K])) return; if (shown++>5000) return; var li=document.createElement('li'); li.className='k-'+r[K]; li.textContent=r[T].toFixed(3).padStart(10)+' ms  '+(r[N]||'').padEnd(4)+' '+r[K].padEnd(9)+' '+r[TXT]; li.onclick=function(){ centreOn(r[T]); }; frag.appendChild(li); });
 list.appendChild(frag);
 fit();
+// #t=<ms>&z=<px per ms> in the address centres the timeline there (for links and screenshots).
+var h=/t=([\\d.]+)/.exec(location.hash), z=/z=([\\d.]+)/.exec(location.hash);
+if (z){ pxPerMs=+z[1]; layout(); }
+if (h){ scroller.scrollLeft = x(+h[1]) - scroller.clientWidth/2; draw(); }
 })();
 `;

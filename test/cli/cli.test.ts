@@ -1,0 +1,108 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** Runs the CLI as a user would: a fresh `node --import tsx src/cli/main.ts …` process. */
+function raftsim(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1', ...env },
+    timeout: 120_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const BROKEN = ['--impl', 'test/support/broken-raft.ts', '--checkers', 'test/support/checkers.ts'];
+const tmp = mkdtempSync(join(tmpdir(), 'raftsim-cli-'));
+
+describe('raftsim exit code 2: usage and input errors name the argument and the fix', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown scenario', ['run', '--scenario', 'nope'], /--scenario: unknown scenario "nope"; run "raftsim list"/],
+    ['bad seed', ['run', '--seed', 'abc'], /--seed: "abc" is not a seed; give an integer/],
+    ['bad runs', ['run', '--runs', '0'], /--runs: "0" is not a count/],
+    ['bad workers', ['run', '--workers', 'many'], /--workers: "many" is not a count/],
+    ['bad shard', ['run', '--shard', '3/2'], /--shard: "3\/2" is not a shard; give i\/n/],
+    ['bad time budget', ['run', '--time-budget', 'soon'], /--time-budget: "soon" is not a duration; give e\.g\. 60s/],
+    ['missing impl', ['run', '--impl', 'no/such.ts'], /--impl: no module at .*no\/such\.ts/],
+    ['bad impl options', ['run', '--impl-options', '{x'], /--impl-options: .* is not JSON/],
+    ['unknown option', ['run', '--frobnicate'], /unknown option '--frobnicate'/],
+    ['missing report', ['replay', join(tmp, 'none.json')], /replay: cannot read .*none\.json/],
+  ];
+  it.each(cases)('%s', (_name, args, message) => {
+    const { code, stderr } = raftsim(args);
+    expect(stderr).toMatch(message);
+    expect(code).toBe(2);
+  });
+
+  it('a scenario file with a bad plan, and a file that is not a report', () => {
+    const scenario = join(tmp, 'bad-plan.json');
+    writeFileSync(scenario, JSON.stringify({ name: 'bad-plan', nodes: 3, faultWindowMs: 100, plan: { version: 1, actions: [{ at: 1, kind: 'crash', node: 'n9' }] } }));
+    const a = raftsim(['run', '--scenario', scenario, ...BROKEN]);
+    expect(a.stderr).toMatch(/actions\[0\] \(crash\): field "node": unknown node "n9"/);
+    expect(a.code).toBe(2);
+    const notReport = join(tmp, 'not-report.json');
+    writeFileSync(notReport, '{"hello": 1}');
+    const b = raftsim(['replay', notReport]);
+    expect(b.stderr).toMatch(/report field "format" is missing/);
+    expect(b.code).toBe(2);
+    const badJson = join(tmp, 'bad.json');
+    writeFileSync(badJson, '{"format": "raftsim-report",');
+    const c = raftsim(['replay', badJson]);
+    expect(c.stderr).toMatch(/is not valid JSON/);
+    expect(c.code).toBe(2);
+  });
+});
+
+describe('raftsim run and replay', () => {
+  it('a failing campaign exits 1, writes the reports, ends with the replay command; replay reproduces (exit 0)', () => {
+    const dir = join(tmp, 'reports');
+    const { code, stdout } = raftsim(['run', ...BROKEN, '--runs', '12', '--reports-dir', dir, '--max-reports', '1']);
+    expect(code).toBe(1);
+    const last = stdout.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^Replay: npm run raftsim -- replay .*default-\d+\.json$/);
+    const file = last.replace(/^Replay: npm run raftsim -- replay /, '');
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    expect(report.plan.actions.length).toBeLessThanOrEqual(3);
+    expect(readFileSync(file.replace(/\.json$/, '.html'), 'utf8')).toMatch(/^<!doctype html>/);
+    const replay = raftsim(['replay', file, '--html']);
+    expect(replay.stdout).toMatch(/Trace hash [0-9a-f]{16} matches the report\.\nREPRODUCED\./);
+    expect(replay.code).toBe(0);
+    // A tampered hash is a mismatch: exit 1.
+    const tampered = join(tmp, 'tampered.json');
+    writeFileSync(tampered, JSON.stringify({ ...report, traceHash: '0000000000000000' }));
+    const mismatch = raftsim(['replay', tampered]);
+    expect(mismatch.stdout).toMatch(/MISMATCH: trace hash [0-9a-f]{16}, the report has 0000000000000000/);
+    expect(mismatch.code).toBe(1);
+  });
+
+  it('--json prints exactly one JSON object; --workers 2 gives the same results as --workers 1; shards split the runs', () => {
+    const base = ['run', ...BROKEN, '--runs', '16', '--seed', '5', '--json', '--max-reports', '0'];
+    const one = raftsim([...base, '--workers', '1']);
+    const two = raftsim([...base, '--workers', '2']);
+    expect(one.code).toBe(two.code);
+    const a = JSON.parse(one.stdout);
+    const b = JSON.parse(two.stdout);
+    expect(one.stdout.trim().split('\n')).toHaveLength(1);
+    expect(a.runs).toHaveLength(16);
+    expect(b.runs).toEqual(a.runs);
+    expect(b.violations).toEqual(a.violations);
+    for (const run of a.runs) expect(Object.keys(run).sort()).toEqual(expect.arrayContaining(['events', 'seed', 'traceHash', 'virtualMs']));
+    expect(a.violations.length).toBeGreaterThan(0);
+    const s1 = JSON.parse(raftsim([...base, '--shard', '1/2']).stdout);
+    const s2 = JSON.parse(raftsim([...base, '--shard', '2/2']).stdout);
+    const merged = [...s1.runs, ...s2.runs].sort((x, y) => a.runs.findIndex((r: { seed: number }) => r.seed === x.seed) - a.runs.findIndex((r: { seed: number }) => r.seed === y.seed));
+    expect(merged).toEqual(a.runs);
+  });
+
+  it('--time-budget runs seeds until the time is up and records which ran', () => {
+    const { code, stdout } = raftsim(['run', ...BROKEN, '--impl-options', '{"bug":"none"}', '--time-budget', '2s', '--json']);
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.seeds.stoppedBy).toBe('time-budget');
+    expect(out.runs.length).toBeGreaterThan(5);
+    expect(out.seeds.runIndexes).toEqual({ first: 0, last: out.runs.length - 1, count: out.runs.length });
+    expect(out.violations).toEqual([]);
+  });
+});

@@ -87,6 +87,7 @@ export class RaftServer implements RaftNode {
   private readsAwaitingCommit: ((readIndex: number) => void)[] = [];
   private readsQueued: ((readIndex: number) => void)[] = [];
   private transferTarget: NodeId | null = null;
+  private timeoutNowSent = false;
   /** Leader only: a membership change waiting for its new servers to catch up as learners. */
   private pendingChange: readonly NodeId[] | null = null;
 
@@ -204,9 +205,15 @@ export class RaftServer implements RaftNode {
       if (!this.stopped) this.transferTarget = null; // gave up: accept proposals again
     });
     const p = this.peer(target);
-    if (p.match >= this.log.lastIndex) this.send(target, { type: 'timeoutNow', term: this.term } satisfies TimeoutNow);
+    this.timeoutNowSent = false;
+    if (p.match >= this.log.lastIndex) this.sendTimeoutNow(target);
     else this.sendAppend(target, p);
     return true;
+  }
+
+  private sendTimeoutNow(target: NodeId): void {
+    this.timeoutNowSent = true;
+    this.send(target, { type: 'timeoutNow', term: this.term } satisfies TimeoutNow);
   }
 
   inspect(): NodeView {
@@ -598,9 +605,7 @@ export class RaftServer implements RaftNode {
     if (p.next <= p.match) p.next = p.match + 1;
     if (p.match > this.commitIndex) this.maybeCommit();
     if (this.role !== 'leader') return;
-    if (this.transferTarget === from && p.match >= this.log.lastIndex) {
-      this.send(from, { type: 'timeoutNow', term: this.term } satisfies TimeoutNow);
-    }
+    if (this.transferTarget === from && !this.timeoutNowSent && p.match >= this.log.lastIndex) this.sendTimeoutNow(from);
     if (this.pendingChange !== null) this.maybeFinishLearnerPhase();
     if (this.role === 'leader' && p.next <= this.log.lastIndex) this.sendAppend(from, this.peer(from));
   }

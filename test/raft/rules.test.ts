@@ -268,6 +268,37 @@ describe('reference raft: joint consensus and membership', () => {
   });
 });
 
+describe('reference raft: leadership transfer', () => {
+  it('stops taking proposals, catches the target up, then sends TimeoutNow', () => {
+    const host = new FakeHost('n1');
+    const node = startNode(host, clusterConfig(THREE));
+    electLeader(host, node, ['n2']);
+    ackAppends(host, node, 'n2');
+    expect(node.transferLeadership!('n3')).toBe(true);
+    expect(node.propose(cmd(1) as never)).toMatchObject({ accepted: false, leaderHint: 'n3' });
+    expect(host.sent.filter((s) => s.message.type === 'timeoutNow')).toEqual([]);
+    ackAppends(host, node, 'n3');
+    expect(host.take('timeoutNow').map((s) => s.to)).toEqual(['n3']);
+  });
+
+  it('the target campaigns at once, and voters let it through the disruptive-server guard', () => {
+    const host = new FakeHost('n3');
+    const node = startNode(host, clusterConfig(THREE));
+    node.receive('n1', append(1, 0, 0, [], 0));
+    host.take();
+    node.receive('n1', { type: 'timeoutNow', term: 1 });
+    expect(node.inspect()).toMatchObject({ role: 'candidate', term: 2 });
+    const requests = host.take('vote');
+    expect(requests.map((r) => r.message)).toContainEqual(expect.objectContaining({ pre: false, transfer: true, term: 2 }));
+
+    const voter = new FakeHost('n2');
+    const other = startNode(voter, clusterConfig(THREE));
+    other.receive('n1', append(1, 0, 0, [], 0)); // just heard from the leader
+    other.receive('n3', { ...requests[0]!.message });
+    expect(lastReply(voter, 'voteReply')).toMatchObject({ granted: true, term: 2 });
+  });
+});
+
 describe('reference raft: ReadIndex', () => {
   function readyLeader(): { host: FakeHost; node: RaftNode } {
     const host = new FakeHost('n1');
@@ -360,6 +391,24 @@ describe('reference raft: storage', () => {
       const newPrefix = terms.length <= 3 && terms.every((t, i) => t === (i === 0 ? 1 : 2));
       expect(oldPrefix || newPrefix, `seed ${seed}: terms ${terms.join(',')}`).toBe(true);
     }
+  });
+});
+
+describe('reference raft: lost entries seen from the leader', () => {
+  it('a follower that rejects below its matchIndex is caught up again', () => {
+    const host = new FakeHost('n1');
+    const node = startNode(host, clusterConfig(THREE));
+    electLeader(host, node, ['n2']);
+    node.propose(cmd(1) as never);
+    ackAppends(host, node, 'n2');
+    ackAppends(host, node, 'n3');
+    host.take();
+    // n3 lost its log (corruption) and now says its log ends at 0.
+    node.receive('n3', { type: 'appendReply', term: 1, success: false, matchIndex: 0, prevLogIndex: 2, conflictTerm: 0, conflictIndex: 1, ctx: 0 });
+    const resend = host.take('append').filter((s) => s.to === 'n3');
+    expect(resend.length).toBe(1);
+    expect(resend[0]!.message).toMatchObject({ prevLogIndex: 0 });
+    expect(resend[0]!.message.entries.length).toBe(2);
   });
 });
 

@@ -141,5 +141,5 @@ export function planAtPath(scenario: Scenario, seed: number, path: string): Faul
     { seed, path, numRuns: 1, endOnFailure: true },
   );
   if (!details.failed || details.counterexample === null) throw new Error(`planAtPath: no plan at seed ${seed}, path ${path}`);
-  return details.counterexample[0];
+  return details.counterexample[0] as FaultPlan;
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../adapter/load.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
+import { checkAdapterCommand } from './check-adapter.ts';
 import { replayCommandMain } from './replay.ts';
 import { runCommand } from './run.ts';
 
@@ -44,6 +45,19 @@ async function main(argv: string[]): Promise<number> {
     .option('--json', 'print one JSON object (hashes, whether it reproduced) instead of the trace')
     .action(async (report: string, options) => {
       exitCode = await replayCommandMain(report, options);
+    });
+
+  program
+    .command('check-adapter')
+    .description('conformance run of an implementation module: deterministic, no wall clock or global randomness, messages never mutated, inspect() consistent; exit 0 if it conforms, 1 on a finding')
+    .argument('<module>', 'a module exporting a RaftFactory (default export or "createRaft")')
+    .option('-s, --scenario <name|file.json>', 'the scenario to run', 'default')
+    .option('--seed <n>', 'base seed', '1')
+    .option('-n, --runs <n>', 'number of seeds', '3')
+    .option('--timeout <s>', 'wall-clock seconds for all runs of one thread before the adapter counts as hung', '300')
+    .option('--json', 'print one JSON object')
+    .action(async (module: string, options) => {
+      exitCode = await checkAdapterCommand(module, options);
     });
 
   program

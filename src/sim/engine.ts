@@ -18,7 +18,7 @@ import { KvStateMachine, isFrameworkCommand } from './kv.ts';
 import { DEFAULT_LINK, Network, type LinkBehaviour } from './network.ts';
 import { EventQueue } from './queue.ts';
 import { Rng } from './rng.ts';
-import { Trace, TRACE_KINDS, messageType, type TraceEntry, type TraceMode } from './trace.ts';
+import { Trace, TRACE_KINDS, type TraceEntry, type TraceMode } from './trace.ts';
 
 export const DEFAULT_TIMING: TimingConfig = { electionTimeoutMinMs: 150, electionTimeoutMaxMs: 300, heartbeatMs: 50 };
 
@@ -354,7 +354,10 @@ export class Simulation {
     const view = this.inspect(slot);
     slot.view = view;
     if (!restart) return;
+    // The hash never depends on the trace mode: a report's full trace hashes like the hash-only run.
     this.trace.mix(this.now, TRACE_KINDS.restart, slot.index, view.term);
+    slot.lastObserved = view;
+    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'state', n: slot.id, d: { role: view.role, term: view.term, commitIndex: view.commitIndex } });
     for (const { name, checker } of this.checkers) this.report(name, checker.onRestart?.(slot.id, view, this.now));
   }
 
@@ -506,7 +509,6 @@ export class Simulation {
     }
     this.trace.mix(this.now, TRACE_KINDS.deliver, event.target, event.source);
     if (this.trace.full) {
-      this.trace.mixString(messageType(event.payload));
       this.trace.record({ i: this.steps, t: this.now, k: 'deliver', n: slot.id, f: this.slots[event.source]!.id, s: event.sent, d: event.payload });
     }
     try {

@@ -72,6 +72,15 @@ describe('determinism', () => {
     expect(hashes.size).toBe(4);
   });
 
+  it('the hash does not depend on the trace mode', () => {
+    const options = { seed: 5, factory: pingFactory(), nodes: NODES, workload: false as const, faultWindowMs: 1000, settleMs: 0, plan: { version: 1 as const, actions: churn } };
+    const hashOnly = new Simulation(options).run();
+    const full = new Simulation({ ...options, trace: 'full' }).run();
+    expect(full.traceHash).toBe(hashOnly.traceHash);
+    expect(full.trace.length).toBeGreaterThan(100);
+    expect(hashOnly.trace).toEqual([]);
+  });
+
   it('a run in a fresh child process gives the same hash as in this process', () => {
     const script = `
       import { Simulation } from './src/sim/engine.ts';

@@ -9,7 +9,7 @@ const FAULT_WINDOW_MS = 6000;
 const SETTLE_MS = 4000;
 const SEEDS = 20;
 
-const PLANS: Record<string, { actions: FaultAction[]; options?: Record<string, unknown> }> = {
+const PLANS: Record<string, { actions: FaultAction[]; options?: Record<string, unknown>; initialMembers?: string[] }> = {
   partitions: {
     actions: [
       { at: 1000, kind: 'partition', groups: [['n1', 'n2'], ['n3', 'n4', 'n5']] },
@@ -60,6 +60,17 @@ const PLANS: Record<string, { actions: FaultAction[]; options?: Record<string, u
       { at: 4500, kind: 'membership', members: ['n1', 'n2', 'n3', 'n4', 'n5'] },
     ],
   },
+  'grow-from-three': {
+    initialMembers: ['n1', 'n2', 'n3'],
+    options: { snapshotThreshold: 30 },
+    actions: [
+      { at: 1500, kind: 'membership', members: ['n1', 'n2', 'n3', 'n4'] },
+      { at: 2500, kind: 'crash', node: 'follower', loss: 'torn' },
+      { at: 3000, kind: 'membership', members: ['n2', 'n3', 'n4', 'n5'] },
+      { at: 4000, kind: 'restart', node: 'n1' },
+      { at: 4500, kind: 'membership', members: ['n1', 'n2', 'n3', 'n4', 'n5'] },
+    ],
+  },
   'compaction-transfer': {
     options: { snapshotThreshold: 20 },
     actions: [
@@ -80,7 +91,7 @@ describe('reference raft: 5-node cluster under fixed fault plans', () => {
     expect(checkers.length).toBeGreaterThan(0);
   });
 
-  for (const [name, { actions, options }] of Object.entries(PLANS)) {
+  for (const [name, { actions, options, initialMembers }] of Object.entries(PLANS)) {
     it(`${name}: no violation in ${SEEDS} seeds, and writes complete after the heal`, () => {
       for (let seed = 1; seed <= SEEDS; seed++) {
         const result = new Simulation({
@@ -92,6 +103,7 @@ describe('reference raft: 5-node cluster under fixed fault plans', () => {
           plan: { version: 1, actions },
           checkers,
           ...(options ? { implementationOptions: options } : {}),
+          ...(initialMembers ? { initialMembers } : {}),
         }).run();
         const where = `${name} seed ${seed}`;
         expect(result.violation, `${where}: ${result.violation?.message}`).toBeUndefined();

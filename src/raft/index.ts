@@ -1,3 +1,18 @@
+/**
+ * The reference Raft, written only against src/adapter/contract.ts.
+ *
+ *   node.ts                 the server: roles, elections (PreVote, CheckQuorum, back-off),
+ *                           replication, commit, apply, ReadIndex, membership, compaction, transfer
+ *   log.ts                  the in-memory log, which is also the O(1) LogView of inspect()
+ *   membership.ts           configurations and (joint) quorum arithmetic
+ *   messages.ts             the wire messages (plain data)
+ *   options.ts              RaftOptions and their parsing (unknown keys throw)
+ *   storage/persistence.ts  on-disk layout, torn-write ordering, corruption-aware recovery
+ *
+ * Options (ClusterConfig.options): preVote (true), checkQuorum (true),
+ * electionBackoff ({multiplier: 2, maxFactor: 4}, or false), snapshotThreshold (1000),
+ * maxEntriesPerAppend (64), fastBackoff (true).
+ */
 import type { ClusterConfig, ImplementationInfo, NodeHost, RaftFactory } from '../adapter/contract.ts';
 import { RaftServer } from './node.ts';
 

@@ -1,6 +1,6 @@
 import type { Command, NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, RunRecord, Violation } from './types.ts';
-import { LogMirror, Mirrors, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
+import { LogMirror, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
 
 interface Ack {
   readonly command: Command;
@@ -30,12 +30,10 @@ export const durability: CheckerDefinition = {
   scope: 'step',
   needs: ['log'],
   create(): Checker {
-    const mirrors = new Mirrors();
+    /** Per node, in one map lookup a step: its log mirror, the acknowledged indexes its log lacks, its leadership. */
+    const nodes = new Map<NodeId, { mirror: LogMirror; missing: Set<number>; leaderTerm: number | undefined }>();
     const acks: (Ack | undefined)[] = [];
     const ackList: Ack[] = [];
-    /** Per node: acknowledged indexes above its snapshot that its log does not hold. */
-    const missing = new Map<NodeId, Set<number>>();
-    const leaderOf = new Map<NodeId, number>();
     /** First command applied at each index (from onApply), and the puts per key by index. */
     const applied: (Command | undefined)[] = [];
     const seen: boolean[] = [];
@@ -43,11 +41,6 @@ export const durability: CheckerDefinition = {
     let contiguous = 0;
     const putsByKey = new Map<string, { index: number; id: string }[]>();
 
-    const missingOf = (node: NodeId): Set<number> => {
-      let set = missing.get(node);
-      if (!set) missing.set(node, (set = new Set()));
-      return set;
-    };
     const recheck = (set: Set<number>, mirror: LogMirror, index: number) => {
       const ack = acks[index];
       if (!ack) return;
@@ -58,9 +51,11 @@ export const durability: CheckerDefinition = {
     const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      const mirror = mirrors.get(node);
+      let state = nodes.get(node);
+      if (!state) nodes.set(node, (state = { mirror: new LogMirror(), missing: new Set(), leaderTerm: undefined }));
+      const mirror = state.mirror;
       const change = mirror.update(log);
-      const set = missingOf(node);
+      const set = state.missing;
       if (set.size > 0 && mirror.snapshotIndex > change.oldSnapshotIndex) {
         // Covered by the new snapshot: cost bounded by what is dropped or by the advance.
         if (set.size <= mirror.snapshotIndex - change.oldSnapshotIndex) {
@@ -72,11 +67,11 @@ export const durability: CheckerDefinition = {
       const top = Math.max(change.oldLast, change.newLast);
       for (let i = change.from; i <= top && i < acks.length; i++) recheck(set, mirror, i);
       if (view.role !== 'leader') {
-        leaderOf.delete(node);
+        state.leaderTerm = undefined;
         return undefined;
       }
-      if (leaderOf.get(node) === view.term) return undefined;
-      leaderOf.set(node, view.term);
+      if (state.leaderTerm === view.term) return undefined;
+      state.leaderTerm = view.term;
       if (set.size === 0) return undefined;
       const index = smallest(set);
       const ack = acks[index]!;
@@ -91,7 +86,8 @@ export const durability: CheckerDefinition = {
       afterStep: look,
       onRestart: look,
       onCrash(node) {
-        leaderOf.delete(node);
+        const state = nodes.get(node);
+        if (state) state.leaderTerm = undefined;
       },
       onApply(_node, index, command) {
         if (applied[index] === undefined && isClientCommand(command)) {
@@ -120,9 +116,8 @@ export const durability: CheckerDefinition = {
         const ack: Ack = { command, key, node, index, time };
         acks[index] = ack;
         ackList.push(ack);
-        for (const [other, mirror] of mirrors.entries()) {
-          if (!mirror.seen) continue;
-          if (!mirror.holds(index, undefined, key)) missingOf(other).add(index);
+        for (const state of nodes.values()) {
+          if (!state.mirror.holds(index, undefined, key)) state.missing.add(index);
         }
         return undefined;
       },

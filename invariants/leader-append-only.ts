@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, Violation } from './types.ts';
-import { Mirrors, showEntry, showTime } from './util.ts';
+import { LogMirror, showEntry, showTime } from './util.ts';
 
 /**
  * Leader Append-Only (Raft §5.3): while a node stays leader of one term, its log only grows at
@@ -15,20 +15,21 @@ export const leaderAppendOnly: CheckerDefinition = {
   scope: 'step',
   needs: ['log'],
   create(): Checker {
-    const mirrors = new Mirrors();
-    /** The term a node was leader of at its previous view in this incarnation (undefined if not leader). */
-    const leading = new Map<NodeId, { term: number; since: number }>();
+    /** Per node: its mirror, and the term it was leader of at its previous view in this incarnation. */
+    const nodes = new Map<NodeId, { mirror: LogMirror; leading: { term: number; since: number } | undefined }>();
     const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      const was = leading.get(node);
+      let self = nodes.get(node);
+      if (!self) nodes.set(node, (self = { mirror: new LogMirror(), leading: undefined }));
+      const was = self.leading;
       const stillLeader = was !== undefined && view.role === 'leader' && view.term === was.term;
-      const mirror = mirrors.get(node);
+      const mirror = self.mirror;
       const change = mirror.update(log, stillLeader);
       if (view.role === 'leader') {
-        if (!stillLeader) leading.set(node, { term: view.term, since: time });
+        if (!stillLeader) self.leading = { term: view.term, since: time };
       } else {
-        leading.delete(node);
+        self.leading = undefined;
       }
       if (!stillLeader || change.replaced.length === 0) return undefined;
       const first = change.replaced[0]!;
@@ -44,7 +45,8 @@ export const leaderAppendOnly: CheckerDefinition = {
     return {
       afterStep: look,
       onCrash(node) {
-        leading.delete(node);
+        const self = nodes.get(node);
+        if (self) self.leading = undefined;
       },
       onRestart: look,
     };

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, Violation } from './types.ts';
-import { LogMirror, Mirrors, showEntry, showTime } from './util.ts';
+import { LogMirror, showEntry, showTime } from './util.ts';
 
 interface Committed {
   readonly term: number;
@@ -34,12 +34,11 @@ export const leaderCompleteness: CheckerDefinition = {
   scope: 'step',
   needs: ['log', 'commitIndex'],
   create(): Checker {
-    const mirrors = new Mirrors();
+    /** Per node, one lookup a step: its mirror, how far its commitIndex was recorded, its leadership. */
+    const nodes = new Map<NodeId, { mirror: LogMirror; processed: number; leader: { term: number; since: number; required: number } | undefined }>();
     const committed: (Committed | undefined)[] = [];
-    /** commit term → highest committed index recorded with that commit term. */
-    const highestByTerm = new Map<number, number>();
-    /** Highest index each node's commitIndex has been recorded up to. */
-    const processed = new Map<NodeId, number>();
+    /** commit term → highest committed index recorded with that commit term (a sparse array: terms are integers). */
+    const highestByTerm: number[] = [];
     /** Current leaders: their term and the highest committed index they must hold. */
     const leaders = new Map<NodeId, { term: number; since: number; required: number }>();
 
@@ -56,12 +55,15 @@ export const leaderCompleteness: CheckerDefinition = {
     const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      const mirror = mirrors.get(node);
+      let self = nodes.get(node);
+      if (!self) nodes.set(node, (self = { mirror: new LogMirror(), processed: 0, leader: undefined }));
+      const mirror = self.mirror;
       mirror.update(log);
       const commit = view.commitIndex;
       if (commit !== undefined) {
         const upTo = Math.min(commit, mirror.last);
-        for (let i = Math.max(processed.get(node) ?? 0, mirror.snapshotIndex) + 1; i <= upTo; i++) {
+        const done = self.processed;
+        for (let i = Math.max(done, mirror.snapshotIndex) + 1; i <= upTo; i++) {
           const term = mirror.terms[i]!;
           const key = mirror.keys[i]!;
           const known = committed[i];
@@ -75,26 +77,32 @@ export const leaderCompleteness: CheckerDefinition = {
             continue;
           }
           committed[i] = { term, key, node, commitTerm: view.term, time };
-          if ((highestByTerm.get(view.term) ?? 0) < i) highestByTerm.set(view.term, i);
+          if ((highestByTerm[view.term] ?? 0) < i) highestByTerm[view.term] = i;
           for (const [leader, state] of leaders) {
             if (state.term <= view.term) continue;
             if (state.required < i) state.required = i;
-            const violation = missing(leader, state.term, state.since, mirrors.get(leader), i);
+            const violation = missing(leader, state.term, state.since, nodes.get(leader)!.mirror, i);
             if (violation) return violation;
           }
         }
-        if (upTo > (processed.get(node) ?? 0)) processed.set(node, upTo);
+        if (upTo > done) self.processed = upTo;
       }
       if (view.role !== 'leader') {
-        leaders.delete(node);
+        if (self.leader) {
+          self.leader = undefined;
+          leaders.delete(node);
+        }
         return undefined;
       }
-      let state = leaders.get(node);
+      let state = self.leader;
       if (!state || state.term !== view.term) {
         // Once per election: the highest index committed in an earlier term (terms are few).
         let required = 0;
-        for (const [commitTerm, index] of highestByTerm) if (commitTerm < view.term && index > required) required = index;
+        highestByTerm.forEach((index, commitTerm) => {
+          if (commitTerm < view.term && index > required) required = index;
+        });
         state = { term: view.term, since: time, required };
+        self.leader = state;
         leaders.set(node, state);
       }
       return state.required > 0 ? missing(node, state.term, state.since, mirror, state.required) : undefined;
@@ -104,6 +112,8 @@ export const leaderCompleteness: CheckerDefinition = {
       onRestart: look,
       onCrash(node) {
         // `processed` survives: the entries it covers are recorded once and for all.
+        const self = nodes.get(node);
+        if (self) self.leader = undefined;
         leaders.delete(node);
       },
     };

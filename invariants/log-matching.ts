@@ -27,8 +27,14 @@ export const logMatching: CheckerDefinition = {
   needs: ['log'],
   create(): Checker {
     const mirrors = new Mirrors();
-    /** registry[index] maps term → what the first log holding (index, term) held. */
-    const registry: (Map<number, Registered> | undefined)[] = [];
+    /**
+     * What the first log holding (index, term) held. Most indexes only ever see one term, so the
+     * first term of each index lives in flat arrays (no allocation per entry) and any other term
+     * of that index in an overflow map.
+     */
+    const firstTerm: number[] = [];
+    const firstEntry: Registered[] = [];
+    const others = new Map<string, Registered>();
     const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
@@ -44,13 +50,24 @@ export const logMatching: CheckerDefinition = {
             message: `${node}'s log goes back in term: index ${i - 1} has term ${prevTerm} but index ${i} has term ${term}`,
           };
         }
-        let byTerm = registry[i];
-        if (!byTerm) registry[i] = byTerm = new Map();
-        const first = byTerm.get(term);
-        if (!first) {
-          byTerm.set(term, { key, prevTerm, node, time });
+        let first: Registered | undefined;
+        if (firstTerm[i] === undefined) {
+          firstTerm[i] = term;
+          firstEntry[i] = { key, prevTerm, node, time };
           continue;
         }
+        if (firstTerm[i] === term) {
+          first = firstEntry[i]!;
+        } else {
+          const slot = `${i}/${term}`;
+          first = others.get(slot);
+          if (!first) {
+            others.set(slot, { key, prevTerm, node, time });
+            continue;
+          }
+        }
+        // The common case: the same entry again (a follower receiving what the leader holds).
+        if (first.key === key && first.prevTerm === prevTerm) continue;
         if (first.key !== key) {
           return {
             invariant: 'log-matching',

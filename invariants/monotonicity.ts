@@ -33,14 +33,21 @@ export const monotonicity: CheckerDefinition = {
     return {
       afterStep(node, view, time): Violation | undefined {
         const prev = live.get(node);
-        remember(node, view, time);
-        if (!prev) return undefined;
+        if (!prev) {
+          remember(node, view, time);
+          return undefined;
+        }
         if (view.term < prev.term) {
           return { invariant: 'monotonicity', message: `${node}'s term went back from ${prev.term} (at ${showTime(prev.time)}) to ${view.term} without a restart` };
         }
         if (prev.commitIndex !== undefined && view.commitIndex !== undefined && view.commitIndex < prev.commitIndex) {
           return { invariant: 'monotonicity', message: `${node}'s commitIndex went back from ${prev.commitIndex} to ${view.commitIndex} in term ${view.term} without a restart` };
         }
+        // Updated in place: no allocation on the hot path.
+        prev.term = view.term;
+        prev.votedFor = view.votedFor;
+        prev.commitIndex = view.commitIndex;
+        prev.time = time;
         return undefined;
       },
       onApply(node, index) {

@@ -12,12 +12,17 @@ export const oneVotePerTerm: CheckerDefinition = {
   scope: 'step',
   needs: ['votedFor'],
   create(): Checker {
-    const votes = new Map<NodeId, Map<number, { candidate: NodeId; time: number }>>();
+    const votes = new Map<NodeId, { byTerm: Map<number, { candidate: NodeId; time: number }>; lastTerm: number; lastCandidate: NodeId | null }>();
     const look = (node: NodeId, view: NodeView, time: number) => {
       const candidate = view.votedFor;
       if (candidate === undefined || candidate === null) return undefined;
-      let byTerm = votes.get(node);
-      if (!byTerm) votes.set(node, (byTerm = new Map()));
+      let seen = votes.get(node);
+      if (!seen) votes.set(node, (seen = { byTerm: new Map(), lastTerm: -1, lastCandidate: null }));
+      // Fast path: the same vote as at this node's previous step.
+      if (seen.lastTerm === view.term && seen.lastCandidate === candidate) return undefined;
+      seen.lastTerm = view.term;
+      seen.lastCandidate = candidate;
+      const byTerm = seen.byTerm;
       const first = byTerm.get(view.term);
       if (first === undefined) {
         byTerm.set(view.term, { candidate, time });

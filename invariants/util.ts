@@ -28,15 +28,16 @@ export function stableJson(value: unknown): string {
  * are the same entry only if they hold the same data.
  */
 export function commandKey(command: unknown): string {
-  if (isClientCommand(command)) return `c:${command.id}`;
-  return `j:${stableJson(command)}`;
+  // The bare id (no allocation); other entries get a prefix no framework id starts with.
+  if (isClientCommand(command)) return command.id;
+  return `\u0000${stableJson(command)}`;
 }
 
 /** A command key for messages: the client command id, or the (shortened) JSON of anything else. */
 export function showKey(key: string | undefined): string {
   if (key === undefined) return '(nothing)';
-  if (key.startsWith('c:')) return key.slice(2);
-  const json = key.slice(2);
+  if (!key.startsWith('\u0000')) return key;
+  const json = key.slice(1);
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }
 
@@ -51,13 +52,15 @@ export function showTime(time: number): string {
 
 /** What one mirror update found: entries [from, newLast] are new or rewritten; (newLast, oldLast] are gone. */
 export interface MirrorChange {
-  readonly from: number;
-  readonly oldLast: number;
-  readonly newLast: number;
-  readonly oldSnapshotIndex: number;
-  /** The entries the update replaced, from `from` to oldLast (empty when nothing was replaced). */
-  readonly replaced: readonly { readonly index: number; readonly term: number; readonly key: string }[];
+  from: number;
+  oldLast: number;
+  newLast: number;
+  oldSnapshotIndex: number;
+  /** With keepReplaced: the entries the update replaced or removed, from `from` to oldLast. */
+  replaced: { readonly index: number; readonly term: number; readonly key: string }[];
 }
+
+const NOTHING_REPLACED: MirrorChange['replaced'] = [];
 
 /**
  * A per-node copy of (term, command key) for every log entry the checker has seen, kept in
@@ -78,6 +81,8 @@ export class LogMirror {
   snapshotTerm = 0;
   /** Whether the mirror was ever synchronised with a LogView. */
   seen = false;
+  /** What the last update changed; one object reused, valid until the next update. */
+  private readonly change: MirrorChange = { from: 1, oldLast: 0, newLast: 0, oldSnapshotIndex: 0, replaced: NOTHING_REPLACED };
 
   update(log: LogView, keepReplaced = false): MirrorChange {
     const oldLast = this.last;
@@ -100,8 +105,9 @@ export class LogMirror {
       i--;
     }
     const from = Math.max(i + 1, snap + 1);
-    const replaced: { index: number; term: number; key: string }[] = [];
-    if (keepReplaced) {
+    let replaced = NOTHING_REPLACED;
+    if (keepReplaced && Math.max(from, oldSnapshotIndex + 1) <= oldLast) {
+      replaced = [];
       for (let j = Math.max(from, oldSnapshotIndex + 1); j <= oldLast; j++) {
         if (terms[j] !== undefined) replaced.push({ index: j, term: terms[j]!, key: keys[j]! });
       }
@@ -121,7 +127,13 @@ export class LogMirror {
     this.snapshotIndex = snap;
     this.snapshotTerm = log.snapshotTerm;
     this.seen = true;
-    return { from, oldLast, newLast, oldSnapshotIndex, replaced };
+    const change = this.change;
+    change.from = from;
+    change.oldLast = oldLast;
+    change.newLast = newLast;
+    change.oldSnapshotIndex = oldSnapshotIndex;
+    change.replaced = replaced;
+    return change;
   }
 
   /** Term of the entry at index as last seen (snapshotTerm at the snapshot index; undefined if unknown). */

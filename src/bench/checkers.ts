@@ -3,7 +3,9 @@ import type { Command, LogView, NodeId, NodeView, Role } from '../adapter/contra
 import type { ClientOperation } from '../sim/history.ts';
 import { STEP_CHECKERS } from '../../invariants/index.ts';
 import { checkLinearizable } from '../../invariants/linearizability.ts';
-import type { Checker, ClusterInfo } from '../../invariants/types.ts';
+import type { Checker, CheckerDefinition, ClusterInfo } from '../../invariants/types.ts';
+import type { RaftFactory } from '../adapter/contract.ts';
+import { Simulation } from '../sim/engine.ts';
 
 /**
  * Benchmarks of the invariant checkers (wall-clock time is fine here: nothing below runs on a
@@ -42,15 +44,30 @@ interface SynthNode {
   readonly kv: Map<string, string>;
 }
 
+/** An O(1) window on a node's log arrays, as a careful implementation's inspect() gives one. */
+class SynthLogView implements LogView {
+  readonly snapshotIndex = 0;
+  readonly snapshotTerm = 0;
+  readonly lastIndex: number;
+
+  constructor(
+    private readonly terms: readonly number[],
+    private readonly commands: readonly unknown[],
+  ) {
+    this.lastIndex = terms.length - 1;
+  }
+
+  termAt(index: number): number {
+    return this.terms[index]!;
+  }
+
+  commandAt(index: number): unknown {
+    return this.commands[index];
+  }
+}
+
 function logView(node: SynthNode): LogView {
-  const { terms, commands } = node;
-  return {
-    snapshotIndex: 0,
-    snapshotTerm: 0,
-    lastIndex: terms.length - 1,
-    termAt: (i) => terms[i]!,
-    commandAt: (i) => commands[i],
-  };
+  return new SynthLogView(node.terms, node.commands);
 }
 
 function nodeView(node: SynthNode): NodeView {
@@ -184,18 +201,93 @@ class SynthCluster {
 
 const CLUSTER: ClusterInfo = { nodes: MEMBERS, initialMembers: MEMBERS, electionTimeoutMaxMs: 300 };
 
+/** CPU time of this process in ms: steadier than wall time on a shared machine. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 function timeCluster(withCheckers: boolean, prefill: number, timedSteps: number): { ms: number; logLength: number } {
   const checkers = withCheckers ? STEP_CHECKERS.map((d) => d.create(CLUSTER)) : undefined;
   const cluster = new SynthCluster(checkers);
   while (cluster.logLength < prefill) cluster.run(1000);
-  const start = performance.now();
+  const start = cpuMs();
   cluster.run(timedSteps);
-  return { ms: performance.now() - start, logLength: cluster.logLength };
+  return { ms: cpuMs() - start, logLength: cluster.logLength };
+}
+
+export interface EngineBench {
+  readonly ratio: number;
+  readonly checkersOnMs: number;
+  readonly checkersOffMs: number;
+  readonly events: number;
+  /** The longest log at the end of the run. */
+  readonly logLength: number;
+}
+
+/**
+ * The same measurement on the real engine running the reference Raft (src/raft), when it is
+ * there: a 5-node cluster under 10 busy clients until its log passes 10,000 entries, with every
+ * step checker on, then with none. Undefined when src/raft cannot be loaded.
+ */
+async function benchEngine(rounds: number, virtualMs: number): Promise<EngineBench | undefined> {
+  let createRaft: RaftFactory;
+  try {
+    createRaft = ((await import('../raft/index.ts')) as { createRaft: RaftFactory }).createRaft;
+  } catch {
+    return undefined;
+  }
+  let logLength = 0;
+  const measure: CheckerDefinition = {
+    name: 'log-length',
+    description: 'records the longest final log (finish only, so it costs nothing per step)',
+    scope: 'run',
+    needs: [],
+    create: () => ({
+      finish(record) {
+        for (const view of record.finalViews.values()) logLength = Math.max(logLength, view.log?.lastIndex ?? 0);
+        return undefined;
+      },
+    }),
+  };
+  const run = (on: boolean) => {
+    const start = cpuMs();
+    const result = new Simulation({
+      seed: 7,
+      factory: createRaft,
+      nodes: MEMBERS,
+      workload: { clients: 10, keys: 10, thinkMs: { minMs: 0, maxMs: 2 } },
+      faultWindowMs: virtualMs,
+      settleMs: 0,
+      checkers: on ? [...STEP_CHECKERS, measure] : [measure],
+    }).run();
+    if (result.violation) throw new Error(`benchEngine: ${result.violation.invariant}: ${result.violation.message}`);
+    return { ms: cpuMs() - start, events: result.events };
+  };
+  run(false);
+  run(true);
+  let on = Infinity;
+  let off = Infinity;
+  let events = 0;
+  for (let r = 0; r < rounds; r++) {
+    off = Math.min(off, run(false).ms);
+    const b = run(true);
+    on = Math.min(on, b.ms);
+    events = b.events;
+    await Promise.resolve();
+  }
+  return { ratio: on / off, checkersOnMs: on, checkersOffMs: off, events, logLength };
 }
 
 export interface CheckerBench {
-  /** Time with every step checker on, over time with none, for the same steps. */
+  /**
+   * Time with every step checker on over time with none, for the same steps: on the real engine
+   * and reference Raft when available (the representative figure), else on the synthetic cluster.
+   */
   readonly overheadRatio: number;
+  readonly engine: EngineBench | undefined;
+  /** The synthetic cluster's own ratio: its steps do far less work than a real node's. */
+  readonly syntheticRatio: number;
   readonly checkersOnMs: number;
   readonly checkersOffMs: number;
   readonly steps: number;
@@ -205,10 +297,10 @@ export interface CheckerBench {
   readonly perStepMicros: { readonly on: number; readonly off: number };
 }
 
-export async function benchCheckers(options: { prefill?: number; steps?: number; rounds?: number } = {}): Promise<CheckerBench> {
+export async function benchCheckers(options: { prefill?: number; steps?: number; rounds?: number; engine?: boolean; engineVirtualMs?: number } = {}): Promise<CheckerBench> {
   const prefill = options.prefill ?? 10_000;
   const steps = options.steps ?? 50_000;
-  const rounds = options.rounds ?? 3;
+  const rounds = options.rounds ?? 5;
   // Warm up the JIT on both paths, then keep the best of a few rounds of each.
   timeCluster(true, 1000, 5000);
   timeCluster(false, 1000, 5000);
@@ -223,8 +315,11 @@ export async function benchCheckers(options: { prefill?: number; steps?: number;
     to = b.logLength;
     await Promise.resolve();
   }
+  const engine = options.engine === false ? undefined : await benchEngine(Math.max(2, rounds - 2), options.engineVirtualMs ?? 70_000);
   return {
-    overheadRatio: on / off,
+    overheadRatio: engine ? engine.ratio : on / off,
+    engine,
+    syntheticRatio: on / off,
     checkersOnMs: on,
     checkersOffMs: off,
     steps,

@@ -73,9 +73,24 @@ export interface TimeoutNow {
   readonly term: number;
 }
 
-export type RaftMessage = VoteRequest | VoteReply | AppendRequest | AppendReply | SnapshotRequest | SnapshotReply | TimeoutNow;
+/** Asks a peer for the entry at `index`, which we lost, provided its entry at index + 1 has term `nextTerm`. */
+export interface RepairRequest {
+  readonly type: 'repair';
+  readonly term: number;
+  readonly index: number;
+  readonly nextTerm: number;
+}
 
-const TYPES = new Set(['vote', 'voteReply', 'append', 'appendReply', 'snapshot', 'snapshotReply', 'timeoutNow']);
+export interface RepairReply {
+  readonly type: 'repairReply';
+  readonly term: number;
+  readonly index: number;
+  readonly entry: Entry;
+}
+
+export type RaftMessage = VoteRequest | VoteReply | AppendRequest | AppendReply | SnapshotRequest | SnapshotReply | TimeoutNow | RepairRequest | RepairReply;
+
+const TYPES = new Set(['vote', 'voteReply', 'append', 'appendReply', 'snapshot', 'snapshotReply', 'timeoutNow', 'repair', 'repairReply']);
 
 /** Cheap shape check: anything else on the wire is ignored, never trusted. */
 export function asRaftMessage(value: unknown): RaftMessage | undefined {

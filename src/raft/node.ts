@@ -6,6 +6,8 @@ import {
   type AppendReply,
   type AppendRequest,
   type RaftMessage,
+  type RepairReply,
+  type RepairRequest,
   type SnapshotReply,
   type SnapshotRequest,
   type TimeoutNow,
@@ -13,7 +15,7 @@ import {
   type VoteRequest,
 } from './messages.ts';
 import { parseRaftOptions, type RaftOptions } from './options.ts';
-import { Persistence, fenceBelow, type RecoveryFence } from './storage/persistence.ts';
+import { Persistence, fenceBelow, type RecoveryFence, type Suspect } from './storage/persistence.ts';
 
 type InternalRole = 'follower' | 'precandidate' | 'candidate' | 'leader';
 
@@ -92,6 +94,7 @@ export class RaftServer implements RaftNode {
   private pendingChange: readonly NodeId[] | null = null;
 
   private fence: RecoveryFence | undefined;
+  private suspect: Suspect | undefined;
   private disqualified = false;
 
   constructor(
@@ -114,6 +117,7 @@ export class RaftServer implements RaftNode {
     this.term = recovered.hardState.term;
     this.votedFor = recovered.hardState.votedFor;
     this.fence = recovered.fence;
+    this.suspect = recovered.suspect;
     this.disqualified = recovered.disqualified;
     const snapshot = recovered.snapshot;
     if (snapshot) {
@@ -156,6 +160,10 @@ export class RaftServer implements RaftNode {
         return this.handleSnapshotReply(from, m);
       case 'timeoutNow':
         return this.handleTimeoutNow(from, m);
+      case 'repair':
+        return this.handleRepair(from, m);
+      case 'repairReply':
+        return this.handleRepairReply(m);
     }
   }
 
@@ -288,6 +296,7 @@ export class RaftServer implements RaftNode {
     if (!this.canCampaign()) {
       if (this.role !== 'follower') this.becomeFollower(this.term, null);
       this.resetElectionDeadline();
+      this.askForRepair();
       return;
     }
     if (this.options.preVote) this.becomePreCandidate();
@@ -728,6 +737,42 @@ export class RaftServer implements RaftNode {
     this.commitIndex = m.index;
     this.lastApplied = m.index;
     this.host.restore({ index: m.index, data: m.data });
+  }
+
+  // ---- hole repair after corruption -------------------------------------------------------------
+
+  /** A fenced node that lost one entry with readable ones after it asks its peers for it. */
+  private askForRepair(): void {
+    const suspect = this.suspect;
+    if (suspect === undefined || this.fence === undefined) return;
+    if (this.log.lastIndex !== suspect.index - 1) {
+      this.suspect = undefined; // the log has moved on: the tail no longer fits
+      return;
+    }
+    const request: RepairRequest = { type: 'repair', term: this.term, index: suspect.index, nextTerm: suspect.tail[0]!.term };
+    for (const id of this.config.members) if (id !== this.self) this.send(id, request);
+  }
+
+  private handleRepair(from: NodeId, m: RepairRequest): void {
+    const log = this.log;
+    if (m.index <= log.snapshotIndex || m.index + 1 > log.lastIndex || log.termAt(m.index + 1) !== m.nextTerm) return;
+    this.send(from, { type: 'repairReply', term: this.term, index: m.index, entry: log.entry(m.index)! } satisfies RepairReply);
+  }
+
+  /** Log Matching: the peer's entry precedes one identical to ours, so it is the one we lost. */
+  private handleRepairReply(m: RepairReply): void {
+    const suspect = this.suspect;
+    if (suspect === undefined || m.index !== suspect.index || this.log.lastIndex !== suspect.index - 1) return;
+    this.suspect = undefined;
+    this.appendEntry(m.entry);
+    for (const entry of suspect.tail) this.appendEntry(entry);
+    this.persistence.sync();
+    const fence = this.fence;
+    if (fence !== undefined && !fenceBelow({ term: this.log.lastTerm, index: this.log.lastIndex }, fence)) {
+      this.fence = undefined;
+      this.persistence.saveFence(undefined);
+      this.persistence.sync();
+    }
   }
 
   private maybeLiftFence(leaderTerm: number, verifiedThrough: number): void {

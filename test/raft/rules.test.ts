@@ -372,6 +372,33 @@ describe('reference raft: storage', () => {
     expect(lastReply(again.host, 'voteReply')).toMatchObject({ granted: true, term: 4 });
   });
 
+  it('a lost entry with readable entries after it is refilled from a peer (Log Matching), lifting the fence', () => {
+    const config = clusterConfig(THREE);
+    const host = new FakeHost('n2');
+    const node = startNode(host, config);
+    const peerHost = new FakeHost('n3');
+    const peer = startNode(peerHost, config);
+    const entries = [1, 2, 3].map((n) => ({ term: 1, command: cmd(n) }));
+    node.receive('n1', append(1, 0, 0, entries, 0));
+    peer.receive('n1', append(1, 0, 0, entries, 0));
+    host.storage.corrupt({ pick: (items: readonly string[]) => items[0]! } as never, 'raft/log/000000000002');
+    const again = crashAndRestart(host, node, config);
+    expect(again.node.inspect().log!.lastIndex).toBe(1);
+    again.host.advance(301); // cannot campaign: asks for the hole instead
+    const asks = again.host.take('repair');
+    expect(asks.map((a) => a.to).sort()).toEqual(['n1', 'n3']);
+    const ask = asks.find((a) => a.to === 'n3')!;
+    peer.receive('n2', ask.message);
+    const answer = peerHost.take('repairReply');
+    expect(answer.length).toBe(1);
+    again.node.receive('n3', answer[0]!.message);
+    const log = again.node.inspect().log!;
+    expect(log.lastIndex).toBe(3);
+    expect(log.commandAt(2)).toEqual(cmd(2));
+    again.host.advance(1000);
+    expect(again.host.take('vote').length).toBeGreaterThan(0); // campaigns again
+  });
+
   it('a torn truncation recovers to a prefix of the old or of the new log', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const host = new FakeHost('n2');

@@ -62,12 +62,23 @@ export interface RecoveryFence {
   readonly index: number;
 }
 
+/**
+ * The entries that followed an unreadable one, no longer on disk. By Log Matching, a peer whose
+ * entry at index + 1 has tail[0]'s term holds exactly our lost entry at `index`; with it, the
+ * log we had is whole again (and the fence can go).
+ */
+export interface Suspect {
+  readonly index: number;
+  readonly tail: readonly Entry[];
+}
+
 export interface Recovered {
   readonly hardState: HardState;
   readonly snapshot: StoredSnapshot | undefined;
   /** Entries from snapshot.index + 1 (or 1), contiguous. */
   readonly entries: Entry[];
   readonly fence: RecoveryFence | undefined;
+  readonly suspect: Suspect | undefined;
   /** Hard state unrecoverable: never vote again (we cannot know which terms we voted in). */
   readonly disqualified: boolean;
 }
@@ -181,6 +192,11 @@ export class Persistence {
     let maxKeyIndex = 0;
     const stray: number[] = [];
     let next = base + 1;
+    // A single unreadable entry followed by readable ones: kept in memory (not on disk) so the
+    // hole can be refilled from a peer (see Suspect).
+    let hole: number | undefined;
+    let tailNext = -1;
+    const tail: Entry[] = [];
     let broken = snapshotLost;
     for (const key of keys) {
       const index = Number(key.slice(LOG_PREFIX.length));
@@ -188,7 +204,16 @@ export class Persistence {
       if (index > maxKeyIndex) maxKeyIndex = index;
       if (index <= base || broken || index !== next) {
         stray.push(index);
-        if (index > base) broken = true;
+        if (hole !== undefined && index === tailNext) {
+          const value = storage.get(key);
+          if (validEntry(value)) {
+            tail.push({ term: value.term, command: value.command });
+            tailNext++;
+          } else tailNext = -1;
+        } else if (index > base) {
+          broken = true;
+          tailNext = -1;
+        }
         continue;
       }
       const value = storage.get(key);
@@ -196,6 +221,10 @@ export class Persistence {
         broken = true;
         lostUpTo = Math.max(lostUpTo, index);
         stray.push(index);
+        if (!snapshotLost) {
+          hole = index;
+          tailNext = index + 1;
+        }
         continue;
       }
       entries.push({ term: value.term, command: value.command });
@@ -229,6 +258,7 @@ export class Persistence {
       repaired = true;
     }
     if (repaired) storage.sync();
-    return { hardState, snapshot, entries, fence, disqualified };
+    const suspect = hole !== undefined && tail.length > 0 ? { index: hole, tail } : undefined;
+    return { hardState, snapshot, entries, fence, disqualified, suspect };
   }
 }

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { showTime } from './util.ts';
+import { sameMembers, showTime } from './util.ts';
 
 export interface CatchUpOptions {
   /** How long a follower may lag behind a leader's commit index; default 10 maximal election timeouts. */
@@ -27,7 +27,7 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
       const times: number[] = [];
       const values: number[] = [];
       const memberSets: { time: number; members: readonly NodeId[] }[] = [];
-      let lastMembers = '';
+      let lastMembers: readonly NodeId[] | undefined;
       const look = (_node: NodeId, view: NodeView, time: number): undefined => {
         if (view.role !== 'leader') return undefined;
         const commit = view.commitIndex ?? 0;
@@ -35,12 +35,9 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
           times.push(time);
           values.push(commit);
         }
-        if (view.members) {
-          const text = view.members.join(',');
-          if (text !== lastMembers) {
-            lastMembers = text;
-            memberSets.push({ time, members: [...view.members] });
-          }
+        if (view.members && !sameMembers(view.members, lastMembers)) {
+          lastMembers = [...view.members];
+          memberSets.push({ time, members: lastMembers });
         }
         return undefined;
       };

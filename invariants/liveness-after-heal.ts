@@ -45,9 +45,14 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
         note(node, view.role, view.term, time);
         if (view.role === 'leader' && view.commitIndex !== undefined) {
           const last = leaderCommit.get(node);
-          if (last && last.term === view.term && view.commitIndex > last.commit) commitAdvances.push(time);
-          leaderCommit.set(node, { term: view.term, commit: view.commitIndex });
-        } else {
+          if (!last) {
+            leaderCommit.set(node, { term: view.term, commit: view.commitIndex });
+          } else {
+            if (last.term === view.term && view.commitIndex > last.commit) commitAdvances.push(time);
+            last.term = view.term;
+            last.commit = view.commitIndex;
+          }
+        } else if (leaderCommit.size > 0) {
           leaderCommit.delete(node);
         }
         return undefined;

@@ -27,6 +27,8 @@ export const monotonicity: CheckerDefinition = {
     const live = new Map<NodeId, Seen>();
     const applied = new Map<NodeId, number>();
     const beforeCrash = new Map<NodeId, Seen>();
+    /** Nodes whose synced state a storage fault hit since their last restart: they may lose term and vote. */
+    const corrupted = new Set<NodeId>();
     const remember = (node: NodeId, view: NodeView, time: number) => {
       live.set(node, { term: view.term, votedFor: view.votedFor, commitIndex: view.commitIndex, time });
     };
@@ -66,9 +68,13 @@ export const monotonicity: CheckerDefinition = {
         live.delete(node);
         applied.delete(node);
       },
+      onStorageFault(node) {
+        corrupted.add(node);
+      },
       onRestart(node, view, time): Violation | undefined {
         const before = beforeCrash.get(node);
         remember(node, view, time);
+        if (corrupted.delete(node)) return undefined; // one-vote-per-term still guards its votes
         if (!before) return undefined;
         if (view.term < before.term) {
           return { invariant: 'monotonicity', message: `${node} restarted in term ${view.term} but had reached term ${before.term} before it crashed at ${showTime(before.time)}: its term was not persisted` };

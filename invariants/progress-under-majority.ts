@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, ClusterStatus, RunRecord, Violation } from './types.ts';
-import { showTime } from './util.ts';
+import { sameMembers, showTime } from './util.ts';
 
 export interface ProgressOptions {
   /** Shortest window judged; default 20 maximal election timeouts. */
@@ -26,8 +26,11 @@ export function progressUnderMajorityChecker(options: ProgressOptions = {}): Che
     create(cluster: ClusterInfo): Checker {
       const windowMs = options.windowMs ?? 20 * cluster.electionTimeoutMaxMs;
       const configs = new Map<string, readonly NodeId[]>([[[...cluster.initialMembers].sort().join(','), cluster.initialMembers]]);
+      let lastMembers: readonly NodeId[] | undefined;
       const look = (_node: NodeId, view: NodeView): undefined => {
-        if (!view.members) return undefined;
+        // Cheap on the hot path: only a list that differs from the previous one is looked at.
+        if (!view.members || sameMembers(view.members, lastMembers)) return undefined;
+        lastMembers = [...view.members];
         const text = [...view.members].sort().join(',');
         if (!configs.has(text)) configs.set(text, [...view.members]);
         return undefined;

@@ -62,6 +62,12 @@ export interface Checker {
   /** A client got an ok for a write that `node` applied at `index`. */
   onAcknowledged?(command: Command, node: NodeId, index: number, time: number): Violation | undefined;
   onCrash?(node: NodeId, time: number): void;
+  /**
+   * Optional: a storage fault (corruption) hit `node`'s synced data. Persistent state may then be
+   * lost through no fault of the implementation; checkers of persistence excuse that node's next
+   * restart. (The engine calls it where it applies a 'corrupt' fault, if it does.)
+   */
+  onStorageFault?(node: NodeId, time: number): void;
   /** A node restarted; `view` is its first view. */
   onRestart?(node: NodeId, view: NodeView, time: number): Violation | undefined;
   finish?(record: RunRecord): Violation | undefined;

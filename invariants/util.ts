@@ -180,3 +180,11 @@ export function smallest(values: Iterable<number>): number {
   for (const v of values) if (v < min) min = v;
   return min;
 }
+
+/** Element-wise equality of two member lists (no allocation: views may hand out a new array each step). */
+export function sameMembers(a: readonly NodeId[] | undefined, b: readonly NodeId[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -46,6 +46,14 @@ describe('monotonicity', () => {
     expect(c.onRestart!('n1', view('follower', 6, { votedFor: 'n1' }), 3)?.message).toMatch(/n1 restarted in term 6 but had reached term 7/);
   });
 
+  it('excuses a restart after a storage fault hit the node', () => {
+    const c = create(monotonicity);
+    c.afterStep!('n1', view('candidate', 7, { votedFor: 'n1' }), 1);
+    c.onCrash?.('n1', 2);
+    c.onStorageFault?.('n1', 2);
+    expect(c.onRestart!('n1', view('follower', 0, { votedFor: null }), 3)).toBeUndefined();
+  });
+
   it('fires when a restart forgets the vote of its term', () => {
     const c = create(monotonicity);
     c.afterStep!('n1', view('follower', 7, { votedFor: 'n3' }), 1);

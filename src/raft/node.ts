@@ -67,6 +67,8 @@ export class RaftServer implements RaftNode {
   /** The configuration in use: the latest one in the log, committed or not. */
   private config: ActiveConfig;
   private selfIsLearner = false;
+  /** Servers of the cluster outside the configuration in use. */
+  private outsiders: readonly NodeId[] = [];
   private snapshotData: unknown = undefined;
 
   private votes = new Set<NodeId>();
@@ -132,6 +134,8 @@ export class RaftServer implements RaftNode {
       const index = this.log.append(entry);
       if (isConfigCommand(entry.command)) this.configs.push(new ActiveConfig(entry.command.config, index, this.self));
     }
+    // Lost hard state: we never vote again, but report no term below what the log shows.
+    if (this.disqualified) this.term = Math.max(this.term, this.log.lastTerm, this.fence?.term ?? 0);
     this.updateConfig();
   }
 
@@ -382,6 +386,7 @@ export class RaftServer implements RaftNode {
         const p = this.peer(id);
         if (p.lastSent <= recent) this.sendAppend(id, p);
       }
+      this.informRetiring();
       this.heartbeatTimer = this.host.setTimer(heartbeatMs, heartbeat);
     };
     this.heartbeatTimer = this.host.setTimer(heartbeatMs, heartbeat);
@@ -519,6 +524,20 @@ export class RaftServer implements RaftNode {
 
   private broadcastAppend(): void {
     for (const id of this.config.peers) this.sendAppend(id, this.peer(id));
+    this.informRetiring();
+  }
+
+  /**
+   * Servers outside the configuration (removed ones in particular) get AppendEntries until they
+   * hold it: then they know they are out and stop campaigning (with PreVote off they would
+   * otherwise raise their terms forever). They never count toward a quorum.
+   */
+  private informRetiring(): void {
+    const config = this.config;
+    for (const id of this.outsiders) {
+      const p = this.peer(id);
+      if (p.match < config.index) this.sendAppend(id, p);
+    }
   }
 
   private sendAppend(id: NodeId, p: Progress): void {
@@ -810,6 +829,8 @@ export class RaftServer implements RaftNode {
   private updateConfig(): void {
     this.config = this.configs.length > 0 ? this.configs[this.configs.length - 1]! : this.snapshotConfig;
     this.selfIsLearner = this.config.isLearner(this.self);
+    const peers = this.config.peers;
+    this.outsiders = this.cluster.nodes.filter((id) => id !== this.self && !peers.includes(id));
     if (this.role === 'leader') for (const id of this.config.peers) this.peer(id);
   }
 

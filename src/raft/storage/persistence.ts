@@ -5,8 +5,8 @@ import type { Config } from '../membership.ts';
 /**
  * On-disk layout (one key per log entry, so an append never rewrites the log):
  *
- *   raft/hs/a, raft/hs/b   {term, votedFor}: hard state, written twice (a then b) so that one
- *                          corrupted copy is survivable
+ *   raft/hs/{a,b,c}        {term, votedFor}: hard state, written three times (a, b, c) so
+ *                          that corrupted copies are survivable
  *   raft/log/<index:12>    {term, command}: the Entry itself (the disk copies it)
  *   raft/snap              {index, term, config, data}: the latest snapshot
  *   raft/snapmeta          {index, term}: written after raft/snap; tells how far a corrupted
@@ -25,8 +25,8 @@ import type { Config } from '../membership.ts';
  * We sync before any reply or vote that depends on what we wrote, so a torn write only ever
  * loses state nobody has relied on.
  */
-const HS_A = 'raft/hs/a';
-const HS_B = 'raft/hs/b';
+/** Hard-state copies, written in this order: an earlier one is never older than a later one. */
+const HS_KEYS = ['raft/hs/a', 'raft/hs/b', 'raft/hs/c'] as const;
 const SNAP = 'raft/snap';
 const SNAP_META = 'raft/snapmeta';
 const RECOVER = 'raft/recover';
@@ -104,8 +104,7 @@ export class Persistence {
   constructor(private readonly storage: DurableStorage) {}
 
   saveHardState(state: HardState): void {
-    this.storage.put(HS_A, state);
-    this.storage.put(HS_B, state);
+    for (const key of HS_KEYS) this.storage.put(key, state);
   }
 
   putEntry(index: number, entry: Entry): void {
@@ -141,8 +140,9 @@ export class Persistence {
    * and syncs the repair. Never throws on bad data.
    *
    * Corruption rule (in the spirit of Alagappan et al., FAST'18, "protocol-aware recovery"):
-   *  - one hard-state copy corrupted: the other is the last synced (acted-upon) value; use it;
-   *  - both corrupted: we cannot know in which terms we voted, so this node never votes (nor
+   *  - some hard-state copies corrupted: the first readable one is at least the last synced
+   *    (acted-upon) value; use it, and rewrite all copies;
+   *  - all corrupted: we cannot know in which terms we voted, so this node never votes (nor
    *    campaigns) again (raft/novote, itself treated as set when corrupted);
    *  - a log entry or the snapshot corrupted: the log is cut at the hole. We may have
    *    acknowledged the lost entries, and a leader may count that acknowledgement, so we must
@@ -157,15 +157,19 @@ export class Persistence {
   load(): Recovered {
     const storage = this.storage;
     let disqualified = storage.get(NOVOTE) !== undefined;
-    // Hard state: a is written before b, so a is never older than b.
-    const a = storage.get(HS_A);
-    const b = storage.get(HS_B);
+    // Hard state: the first readable copy is the newest (copies are written in order, and
+    // every readable one is at least the last synced value). Damaged copies are rewritten at
+    // once, so corruptions must hit all three between two restarts to lose it.
+    const copies = HS_KEYS.map((key) => storage.get(key));
+    const firstValid = copies.find(validHardState);
     let hardState: HardState = { term: 0, votedFor: null };
-    if (validHardState(a) && validHardState(b)) hardState = a.term >= b.term ? a : b;
-    else if (validHardState(a)) hardState = a;
-    else if (validHardState(b)) hardState = b;
-    else if (isCorrupted(a) || isCorrupted(b)) disqualified = true;
-    hardState = { term: hardState.term, votedFor: hardState.votedFor ?? null };
+    let hardStateDamaged = false;
+    if (firstValid !== undefined) {
+      hardState = { term: firstValid.term, votedFor: firstValid.votedFor ?? null };
+      hardStateDamaged = copies.some((c) => isCorrupted(c));
+    } else if (copies.some((c) => isCorrupted(c))) {
+      disqualified = true;
+    }
 
     let fence: RecoveryFence | undefined;
     const storedFence = storage.get(RECOVER);
@@ -247,6 +251,10 @@ export class Persistence {
       storage.delete(SNAP_META);
       snapshot = undefined;
       entries.length = 0;
+      repaired = true;
+    }
+    if (hardStateDamaged) {
+      this.saveHardState(hardState);
       repaired = true;
     }
     if (disqualified && storage.get(NOVOTE) !== true) {

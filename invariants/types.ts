@@ -65,7 +65,7 @@ export interface Checker {
   /**
    * Optional: a storage fault (corruption) hit `node`'s synced data. Persistent state may then be
    * lost through no fault of the implementation; checkers of persistence excuse that node's next
-   * restart. (The engine calls it where it applies a 'corrupt' fault, if it does.)
+   * restart. The engine calls it when a 'corrupt' fault damages a value.
    */
   onStorageFault?(node: NodeId, time: number): void;
   /** A node restarted; `view` is its first view. */

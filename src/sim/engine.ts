@@ -730,6 +730,7 @@ export class Simulation {
         const slot = this.resolve(action.node);
         if (!slot) return `skipped: no node "${action.node}"`;
         const key = slot.disk.corrupt(this.faultRng);
+        if (key !== undefined) for (const { checker } of this.checkers) checker.onStorageFault?.(slot.id, this.now);
         return key === undefined ? `${slot.id} had nothing synced to corrupt` : `corrupted ${slot.id}'s "${key}"`;
       }
       case 'link': {

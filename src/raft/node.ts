@@ -739,6 +739,7 @@ export class RaftServer implements RaftNode {
   private installSnapshot(m: SnapshotRequest): void {
     const log = this.log;
     const keep = m.index <= log.lastIndex && log.termAt(m.index) === m.lastTerm;
+    this.discardSuspect();
     if (!keep) this.persistence.deleteEntriesDown(log.firstIndex, log.lastIndex);
     this.persistence.saveSnapshot({ index: m.index, term: m.lastTerm, config: m.config, data: m.data });
     if (keep) this.persistence.deleteEntriesUp(log.firstIndex, m.index);
@@ -765,11 +766,19 @@ export class RaftServer implements RaftNode {
     const suspect = this.suspect;
     if (suspect === undefined || this.fence === undefined) return;
     if (this.log.lastIndex !== suspect.index - 1) {
-      this.suspect = undefined; // the log has moved on: the tail no longer fits
+      this.discardSuspect(); // the log has moved on: the tail no longer fits
+      this.persistence.sync();
       return;
     }
     const request: RepairRequest = { type: 'repair', term: this.term, index: suspect.index, nextTerm: suspect.tail[0]!.term };
     for (const id of this.config.members) if (id !== this.self) this.send(id, request);
+  }
+
+  /** Written before any change to our prefix, so no torn write keeps a tail over a new prefix. */
+  private discardSuspect(): void {
+    if (this.suspect === undefined) return;
+    this.suspect = undefined;
+    this.persistence.dropSuspect();
   }
 
   private handleRepair(from: NodeId, m: RepairRequest): void {
@@ -785,6 +794,7 @@ export class RaftServer implements RaftNode {
     this.suspect = undefined;
     this.appendEntry(m.entry);
     for (const entry of suspect.tail) this.appendEntry(entry);
+    this.persistence.dropSuspect(); // after the entries: a torn write keeps one or the other
     this.persistence.sync();
     const fence = this.fence;
     if (fence !== undefined && !fenceBelow({ term: this.log.lastTerm, index: this.log.lastIndex }, fence)) {
@@ -798,6 +808,7 @@ export class RaftServer implements RaftNode {
     const fence = this.fence;
     if (fence === undefined || leaderTerm < fence.term || verifiedThrough < fence.index) return;
     this.fence = undefined;
+    this.discardSuspect();
     this.persistence.saveFence(undefined);
     this.persistence.sync();
   }
@@ -816,6 +827,7 @@ export class RaftServer implements RaftNode {
   }
 
   private truncateFrom(index: number): void {
+    this.discardSuspect(); // our prefix is about to change: the old tail would no longer fit it
     this.persistence.deleteEntriesDown(index, this.log.lastIndex);
     this.log.truncateFrom(index);
     let popped = false;

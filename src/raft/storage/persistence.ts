@@ -13,6 +13,7 @@ import type { Config } from '../membership.ts';
  *                          snapshot reached
  *   raft/recover           {term, index}: this node lost log entries to corruption (see below)
  *   raft/novote            true: this node lost its hard state and may never vote again
+ *   raft/suspect           {index, tail}: the readable entries after a lost one (see Suspect)
  *
  * Torn writes keep a prefix of the unsynced writes in write order, so every change is ordered
  * so that each prefix is a consistent state:
@@ -31,6 +32,7 @@ const SNAP = 'raft/snap';
 const SNAP_META = 'raft/snapmeta';
 const RECOVER = 'raft/recover';
 const NOVOTE = 'raft/novote';
+const SUSPECT = 'raft/suspect';
 const LOG_PREFIX = 'raft/log/';
 
 const ZEROS = '000000000000';
@@ -88,6 +90,10 @@ export function fenceBelow(a: RecoveryFence, b: RecoveryFence): boolean {
   return a.term < b.term || (a.term === b.term && a.index < b.index);
 }
 
+function isSuspect(value: unknown): value is Suspect {
+  return typeof value === 'object' && value !== null && !isCorrupted(value) && typeof (value as Suspect).index === 'number' && Array.isArray((value as Suspect).tail);
+}
+
 function validHardState(value: unknown): value is HardState {
   return typeof value === 'object' && value !== null && !isCorrupted(value) && typeof (value as HardState).term === 'number';
 }
@@ -124,6 +130,10 @@ export class Persistence {
   saveSnapshot(snapshot: StoredSnapshot): void {
     this.storage.put(SNAP, snapshot);
     this.storage.put(SNAP_META, { index: snapshot.index, term: snapshot.term });
+  }
+
+  dropSuspect(): void {
+    this.storage.delete(SUSPECT);
   }
 
   saveFence(fence: RecoveryFence | undefined): void {
@@ -235,6 +245,21 @@ export class Persistence {
       next++;
     }
     let repaired = false;
+    // Suspect entries move to their own key before their log keys go, so a crash before the
+    // hole is refilled does not lose them.
+    let suspect: Suspect | undefined;
+    if (hole !== undefined && tail.length > 0) {
+      suspect = { index: hole, tail };
+      storage.put(SUSPECT, suspect);
+      repaired = true;
+    } else {
+      const stored = storage.get(SUSPECT);
+      if (isSuspect(stored) && stored.index === base + entries.length + 1) suspect = stored;
+      else if (stored !== undefined) {
+        storage.delete(SUSPECT);
+        repaired = true;
+      }
+    }
     if (lostUpTo >= 0) {
       // What we held ended at the highest key; its term, when still readable, is the last term
       // we held (terms only grow along a log); otherwise currentTerm bounds it.
@@ -266,7 +291,6 @@ export class Persistence {
       repaired = true;
     }
     if (repaired) storage.sync();
-    const suspect = hole !== undefined && tail.length > 0 ? { index: hole, tail } : undefined;
     return { hardState, snapshot, entries, fence, disqualified, suspect };
   }
 }

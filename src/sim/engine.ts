@@ -801,7 +801,8 @@ export class Simulation {
       }
     }
     const whole = up.length === this.slots.length && this.network.isWhole && this.slots.every((s) => s.clockRate === 1);
-    this.statuses.push({ time: this.now, up, connected, whole });
+    const impaired = this.network.impaired || this.slots.some((s) => s.clockRate !== 1);
+    this.statuses.push({ time: this.now, up, connected, whole, impaired });
   }
 
   // ---- plumbing ----------------------------------------------------------------------------

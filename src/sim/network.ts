@@ -109,6 +109,12 @@ export class Network {
     this.overrides.fill(undefined);
   }
 
+  /** True while some link loses, duplicates or long-delays messages, or has its own latency. */
+  get impaired(): boolean {
+    const d = this.defaults;
+    return d.dropRate > 0 || d.duplicateRate > 0 || d.longDelayRate > 0 || this.overrides.some((o) => o !== undefined);
+  }
+
   get isWhole(): boolean {
     return this.blocked.every((b) => b === 0) && this.overrides.every((o) => o === undefined);
   }

@@ -22,7 +22,7 @@
  */
 import { createRequire } from 'node:module';
 import { workerData } from 'node:worker_threads';
-import type { ClusterConfig, RaftFactory, RaftNode } from './contract.ts';
+import type { ClusterConfig, ProposeResult, RaftFactory, RaftNode } from './contract.ts';
 import { serve } from './channel.ts';
 import type { InitEvent, NodeEffect, NodeEvent } from './protocol.ts';
 import { VirtualGlobals } from './virtual-time.ts';
@@ -75,10 +75,24 @@ async function handle(event: NodeEvent): Promise<NodeEffect[]> {
       host.fire(event.id);
       break;
     case 'propose': {
-      const result = current.propose(event.command);
-      reply = result.accepted
-        ? { type: 'reply', accepted: true, index: result.index, term: result.term }
-        : { type: 'reply', accepted: false, ...(result.leaderHint !== undefined ? { leader_hint: result.leaderHint } : {}) };
+      // An in-thread node may answer propose with a promise (a library whose append is async):
+      // it is settled here, inside the thread, with the rest of the event's work.
+      const answer = current.propose(event.command) as ProposeResult | PromiseLike<ProposeResult>;
+      let result: ProposeResult | undefined;
+      if (typeof (answer as PromiseLike<ProposeResult>).then === 'function') {
+        (answer as PromiseLike<ProposeResult>).then(
+          (value) => (result = value),
+          () => (result = { accepted: false }),
+        );
+      } else {
+        result = answer as ProposeResult;
+      }
+      await settle();
+      // Still pending at quiescence: it waits for a timer or a message; refuse (the client retries).
+      const final = result ?? { accepted: false };
+      reply = final.accepted
+        ? { type: 'reply', accepted: true, index: final.index, term: final.term }
+        : { type: 'reply', accepted: false, ...(final.leaderHint !== undefined ? { leader_hint: final.leaderHint } : {}) };
       break;
     }
     case 'read': {

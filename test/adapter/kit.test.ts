@@ -35,6 +35,19 @@ describe('threaded adapter: a promise-based library under virtual timers', () =>
   });
 });
 
+describe('virtualized: a callback-style library on real globals, in process', () => {
+  it('gives it virtual timers, clock and randomness, deterministically', async () => {
+    const { default: factory } = await import('./fixtures/callback-ping.ts');
+    const realDateNow = Date.now;
+    const first = run({ factory });
+    const second = run({ factory });
+    expect(first.violation).toBeUndefined();
+    expect(first.events).toBeGreaterThan(100);
+    expect(second.traceHash).toBe(first.traceHash);
+    expect(Date.now).toBe(realDateNow); // the globals are put back after every call
+  });
+});
+
 describe('process adapter: nodes in another language over the node protocol', () => {
   it('runs the Python Raft example under faults with every checker on, deterministically', () => {
     const options = {

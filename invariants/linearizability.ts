@@ -130,16 +130,16 @@ class Values {
    * Whether the value of `id` is `text`. Both sides are reduced to a canonical number once (one
    * hash of each string ever), so a comparison costs O(1) however long the values grow.
    */
-  equals(id: number, text: string): boolean {
+  equals(id: number, textCanon: number): boolean {
     let canon = this.canonOfId[id];
     if (canon === undefined) this.canonOfId[id] = canon = this.canon(this.string(id));
-    return canon === this.canon(text);
+    return canon === textCanon;
   }
 
   private readonly canonical = new Map<string, number>();
   private readonly canonOfId: (number | undefined)[] = [];
 
-  private canon(text: string): number {
+  canon(text: string): number {
     let c = this.canonical.get(text);
     if (c === undefined) this.canonical.set(text, (c = this.canonical.size));
     return c;
@@ -170,6 +170,38 @@ class Values {
   }
 }
 
+/** A set of (hash, second fingerprint, state) triples: linear probing over typed arrays. */
+class FingerprintTable {
+  private slots = new Int32Array(3 * 1024);
+  private used = new Uint8Array(1024);
+  private count = 0;
+
+  /** Adds the triple; returns true if it was already there. */
+  addOrFind(hash: number, second: number, state: number): boolean {
+    if (this.count * 2 >= this.used.length) this.grow();
+    const mask = this.used.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      if (this.used[i] === 0) {
+        this.used[i] = 1;
+        this.slots[3 * i] = hash | 0;
+        this.slots[3 * i + 1] = second | 0;
+        this.slots[3 * i + 2] = state;
+        this.count++;
+        return false;
+      }
+      if (this.slots[3 * i] === (hash | 0) && this.slots[3 * i + 1] === (second | 0) && this.slots[3 * i + 2] === state) return true;
+    }
+  }
+
+  private grow(): void {
+    const { slots, used } = this;
+    this.slots = new Int32Array(slots.length * 2);
+    this.used = new Uint8Array(used.length * 2);
+    this.count = 0;
+    for (let i = 0; i < used.length; i++) if (used[i]) this.addOrFind(slots[3 * i]! >>> 0, slots[3 * i + 1]! >>> 0, slots[3 * i + 2]!);
+  }
+}
+
 /** A frame of the search stack; frames are immutable and shared, so the deepest stack is kept by reference. */
 interface Frame {
   readonly entry: Entry;
@@ -185,13 +217,13 @@ interface Frame {
  * Dropping such writes keeps them from being tried at every point of the search.
  */
 function prune(ops: KeyOp[]): KeyOp[] {
-  const outputs: string[] = [];
-  for (const k of ops) if (k.op.type === 'get') outputs.push(k.source.output ?? '');
-  return ops.filter((k) => {
-    if (k.finite || k.op.type === 'get' || k.op.value === '') return true;
-    const value = k.op.value;
-    return k.op.type === 'put' ? outputs.some((o) => o.startsWith(value)) : outputs.some((o) => o.includes(value));
-  });
+  const outputs = new Set<string>();
+  for (const k of ops) if (k.op.type === 'get') outputs.add(k.source.output ?? '');
+  const observed = (value: string, type: 'put' | 'append'): boolean => {
+    for (const o of outputs) if (type === 'put' ? o.startsWith(value) : o.includes(value)) return true;
+    return false;
+  };
+  return ops.filter((k) => k.finite || k.op.type === 'get' || k.op.value === '' || observed(k.op.value, k.op.type));
 }
 
 function checkKey(key: string, all: KeyOp[], budget: { left: number; used: number }, exact: boolean): LinearizabilityResult | undefined {
@@ -226,22 +258,23 @@ function checkKey(key: string, all: KeyOp[], budget: { left: number; used: numbe
     hashes2[i] = mix(i, 0x7654321);
   }
   const values = new Values();
+  // Each read's output is hashed once, not at every comparison: appended values grow long.
+  const readCanon = new Int32Array(n);
+  for (let i = 0; i < n; i++) if (ops[i]!.op.type === 'get') readCanon[i] = values.canon(ops[i]!.source.output ?? '');
   /**
-   * Explored (linearized set, value) pairs, bucketed by a hash of both. Exact mode keeps a copy
-   * of the set; fast mode keeps a second 32-bit fingerprint of it instead (no copies, far less
-   * memory), and a "not linearizable" found in fast mode is confirmed in exact mode.
+   * Explored (linearized set, value) pairs. Fast mode keeps two 32-bit fingerprints of the set and
+   * the value in an open-addressing table (no allocation per step); a "not linearizable" found in
+   * fast mode is confirmed in exact mode, which keeps a copy of each set.
    */
+  const fingerprints = new FingerprintTable();
   const cache = new Map<number, number[]>();
   const sets: Uint32Array[] = [];
   const explored = (hash: number, second: number, state: number): boolean => {
+    if (!exact) return fingerprints.addOrFind(hash, second, state);
     let bucket = cache.get(hash);
     if (bucket) {
       for (let b = 0; b < bucket.length; b += 2) {
         if (bucket[b] !== state) continue;
-        if (!exact) {
-          if (bucket[b + 1] === second) return true;
-          continue;
-        }
         const seen = sets[bucket[b + 1]!]!;
         let same = true;
         for (let w = 0; w < words && same; w++) same = seen[w] === bits[w];
@@ -250,12 +283,8 @@ function checkKey(key: string, all: KeyOp[], budget: { left: number; used: numbe
     } else {
       cache.set(hash, (bucket = []));
     }
-    if (exact) {
-      bucket.push(state, sets.length);
-      sets.push(bits.slice());
-    } else {
-      bucket.push(state, second);
-    }
+    bucket.push(state, sets.length);
+    sets.push(bits.slice());
     return false;
   };
 
@@ -318,7 +347,7 @@ function checkKey(key: string, all: KeyOp[], budget: { left: number; used: numbe
     const k = ops[i]!;
     const op = k.op;
     let next: number;
-    if (op.type === 'get') next = values.equals(state, k.source.output ?? '') ? state : -1;
+    if (op.type === 'get') next = values.equals(state, readCanon[i]!) ? state : -1;
     else if (op.type === 'put') next = values.put(op.value);
     else next = values.append(state, op.value);
     if (next >= 0) {

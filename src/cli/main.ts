@@ -4,6 +4,7 @@ import { SCENARIOS } from '../../scenarios/index.ts';
 import { checkAdapterCommand } from './check-adapter.ts';
 import { replayCommandMain } from './replay.ts';
 import { runCommand } from './run.ts';
+import { zooCommand } from './zoo.ts';
 
 /** Exit codes: 0 clean, 1 a violation was found, 2 a usage or input error. */
 async function main(argv: string[]): Promise<number> {
@@ -61,10 +62,28 @@ async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('zoo')
+    .description('hunt the bugs planted in the reference Raft (src/raft/bugs.ts) with the default scenario; exit 1 if a bug is missed or a control flagged')
+    .option('--json', 'print exactly one JSON object on stdout')
+    .option('--budget-runs <n>', 'runs per bug before it counts as missed (controls run all of them)', '100')
+    .option('--seed <n>', 'base seed; run i of each hunt uses the campaign seed of (seed, i)', '1')
+    .option('--shrink-runs <n>', 'simulation runs one shrink may spend', '400')
+    .option('--reports-dir <dir>', 'where the shrunk failures are written (zoo-<bug>-<seed>.json and .html)', 'reports')
+    .option('--bug <name...>', 'only these bugs')
+    .action(async (options) => {
+      exitCode = await zooCommand(options);
+    });
+
+  program
     .command('list')
     .description('list the named scenarios')
     .option('--json', 'print JSON')
-    .action((options: { json?: boolean }) => {
+    .option('--names', 'print only the names, one a line (for scripts)')
+    .action((options: { json?: boolean; names?: boolean }) => {
+      if (options.names) {
+        for (const s of SCENARIOS) console.log(s.name);
+        return;
+      }
       if (options.json) {
         console.log(JSON.stringify(SCENARIOS.map(({ name, description }) => ({ name, description }))));
         return;

@@ -440,6 +440,24 @@ describe('reference raft: lost entries seen from the leader', () => {
   });
 });
 
+describe('reference raft: costs', () => {
+  it('an append writes one key per new entry, and inspect() hands out the same LogView', () => {
+    const host = new FakeHost('n2');
+    const node = startNode(host, clusterConfig(THREE));
+    node.receive('n1', append(1, 0, 0, Array.from({ length: 100 }, (_, i) => ({ term: 1, command: cmd(i) })), 0));
+    const written: string[] = [];
+    const put = host.storage.put.bind(host.storage);
+    host.storage.put = (key: string, value: unknown) => {
+      written.push(key);
+      put(key, value);
+    };
+    node.receive('n1', append(1, 100, 1, [{ term: 1, command: cmd(100) }], 0));
+    expect(written).toEqual(['raft/log/000000000101']);
+    expect(node.inspect().log).toBe(node.inspect().log);
+    expect(node.inspect().log!.lastIndex).toBe(101);
+  });
+});
+
 describe('reference raft: snapshots', () => {
   it('installing a snapshot keeps the matching entries after it', () => {
     const host = new FakeHost('n2');

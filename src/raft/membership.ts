@@ -65,6 +65,16 @@ export class ActiveConfig {
     const a = quorumIndex(this.config.voters, matchOf);
     return this.config.old === undefined ? a : Math.min(a, quorumIndex(this.config.old, matchOf));
   }
+
+  /** BUG joint-consensus-union-quorum (src/raft/bugs.ts): one majority over C_old ∪ C_new. */
+  unionHasQuorum(has: (id: NodeId) => boolean): boolean {
+    return majority(this.members, has);
+  }
+
+  /** BUG joint-consensus-union-quorum (src/raft/bugs.ts): one quorum index over C_old ∪ C_new. */
+  unionQuorumMatch(matchOf: (id: NodeId) => number): number {
+    return quorumIndex(this.members, matchOf);
+  }
 }
 
 function majority(voters: readonly NodeId[], has: (id: NodeId) => boolean): boolean {

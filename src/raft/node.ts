@@ -15,6 +15,7 @@ import {
   type VoteRequest,
 } from './messages.ts';
 import { parseRaftOptions, type RaftOptions } from './options.ts';
+import type { BugName } from './bugs.ts';
 import { Persistence, fenceBelow, type RecoveryFence, type Suspect } from './storage/persistence.ts';
 
 type InternalRole = 'follower' | 'precandidate' | 'candidate' | 'leader';
@@ -31,6 +32,8 @@ interface Progress {
   readAck: number;
   /** Local time of the last AppendEntries sent: a heartbeat right after one is redundant. */
   lastSent: number;
+  /** Local time of the last reply of our term (only the unsafe-lease-read bug reads it). */
+  lastAck: number;
 }
 
 interface PendingRead {
@@ -50,6 +53,8 @@ const EPSILON = 1e-6;
  */
 export class RaftServer implements RaftNode {
   readonly options: RaftOptions;
+  /** Planted bugs switched on (src/raft/bugs.ts); empty unless a zoo run asks. */
+  private readonly bugs: ReadonlySet<BugName>;
   private readonly self: NodeId;
   private readonly persistence: Persistence;
   private readonly log = new RaftLog();
@@ -72,6 +77,8 @@ export class RaftServer implements RaftNode {
   private snapshotData: unknown = undefined;
 
   private votes = new Set<NodeId>();
+  /** Grants received this round, as a bare count (only the vote-count-not-set bug uses it). */
+  private grantCount = 0;
   private readonly progress = new Map<NodeId, Progress>();
   private failedElections = 0;
   private lastLeaderContact = -Infinity;
@@ -104,6 +111,7 @@ export class RaftServer implements RaftNode {
     private readonly cluster: ClusterConfig,
   ) {
     this.options = parseRaftOptions(cluster.options);
+    this.bugs = this.options.bugs;
     this.self = host.id;
     this.persistence = new Persistence(host.storage);
     this.snapshotConfig = new ActiveConfig({ voters: [...cluster.initialMembers], learners: [] }, 0, this.self);
@@ -120,6 +128,13 @@ export class RaftServer implements RaftNode {
     this.votedFor = recovered.hardState.votedFor;
     this.fence = recovered.fence;
     this.suspect = recovered.suspect;
+    if (this.bugs.has('corrupt-entry-truncate')) {
+      // BUG corrupt-entry-truncate (Alagappan et al., FAST'18): the log is cut at the corrupted
+      // entry and we go on as if we never held what followed: no fence, so we campaign and vote
+      // on the shortened log — and may help elect a leader without an entry we acknowledged.
+      this.fence = undefined;
+      this.suspect = undefined;
+    }
     this.disqualified = recovered.disqualified;
     const snapshot = recovered.snapshot;
     if (snapshot) {
@@ -176,8 +191,24 @@ export class RaftServer implements RaftNode {
     if (this.role !== 'leader') return this.refusal();
     // During a transfer new entries would only delay the target's catching up (thesis §3.10).
     if (this.transferTarget !== null) return { accepted: false, leaderHint: this.transferTarget };
+    if (this.bugs.has('no-client-dedup')) command = this.rewrapRetry(command);
     const index = this.appendAsLeader(command);
     return { accepted: true, index, term: this.term };
+  }
+
+  /**
+   * BUG no-client-dedup (akka-raft #64): exactly-once needs a retried command to keep its client
+   * session identity (thesis §6.3). This leader treats a retry of a command it still holds,
+   * unapplied, in its log as a new command and re-wraps it under a fresh session (as a Raft
+   * library with its own session layer that opens a new session per retry would): the
+   * application's (client, seq) table no longer recognises it, and the operation takes effect twice.
+   */
+  private rewrapRetry(command: Command): Command {
+    for (let i = this.lastApplied + 1; i <= this.log.lastIndex; i++) {
+      const held = this.log.commandAt(i) as Partial<Command> | undefined;
+      if (held?.id === command.id) return { ...command, id: `${command.id}~${i}`, client: `${command.client}~${this.term}.${i}` };
+    }
+    return command;
   }
 
   changeMembership(members: readonly NodeId[]): ProposeResult {
@@ -201,6 +232,25 @@ export class RaftServer implements RaftNode {
 
   read(ready: (readIndex: number) => void): boolean {
     if (this.stopped || this.role !== 'leader' || this.transferTarget !== null) return false;
+    if (this.bugs.has('read-without-leadership-check')) {
+      // BUG read-without-leadership-check (consul #54): a leader must confirm it still leads
+      // (ReadIndex, §6.4) before answering; this one answers from its own state at once, so a
+      // deposed leader that has not noticed yet serves stale reads.
+      ready(this.commitIndex);
+      return true;
+    }
+    if (this.bugs.has('unsafe-lease-read') && this.committedInCurrentTerm()) {
+      // BUG unsafe-lease-read (thesis §6.4.1): a lease must be shorter than the election timeout
+      // by the clock-drift bound. This lease lasts a whole minimum election timeout from the
+      // last acknowledgements of a quorum, on our own clock: a slow clock (or fast followers')
+      // stretches it past the moment a new leader can be elected.
+      const now = this.host.now();
+      const lease = this.cluster.timing.electionTimeoutMinMs;
+      if (this.config.hasQuorum((id) => id === this.self || now - (this.progress.get(id)?.lastAck ?? -Infinity) < lease)) {
+        ready(this.commitIndex);
+        return true;
+      }
+    }
     // ReadIndex (thesis §6.4): our commitIndex is only known to be the cluster's once we have
     // committed an entry of our own term.
     if (!this.committedInCurrentTerm()) this.readsAwaitingCommit.push(ready);
@@ -296,6 +346,12 @@ export class RaftServer implements RaftNode {
   };
 
   private electionTimeout(): void {
+    if (this.role === 'candidate' && this.bugs.has('candidate-no-retry')) {
+      // BUG candidate-no-retry: a candidate whose election times out must start a new one
+      // (§5.2); this one keeps waiting for the votes of its old term (a split vote never ends).
+      this.resetElectionDeadline();
+      return;
+    }
     if (this.role === 'precandidate' || this.role === 'candidate') this.failedElections++;
     if (!this.canCampaign()) {
       if (this.role !== 'follower') this.becomeFollower(this.term, null);
@@ -303,12 +359,17 @@ export class RaftServer implements RaftNode {
       this.askForRepair();
       return;
     }
-    if (this.options.preVote) this.becomePreCandidate();
+    // BUG disruptive-removed-server: a server outside the configuration is no one's peer for a
+    // PreVote round, so it goes straight to a real election with a higher term.
+    if (this.options.preVote && !(this.bugs.has('disruptive-removed-server') && !this.config.isVoter(this.self))) this.becomePreCandidate();
     else this.becomeCandidate(false);
   }
 
   /** Only voters of the configuration we know, with a trustworthy log and vote record, campaign. */
   private canCampaign(): boolean {
+    // BUG disruptive-removed-server (logcabin #56): a server removed from the configuration
+    // keeps campaigning (see also handleVoteRequest and electionTimeout).
+    if (this.bugs.has('disruptive-removed-server')) return this.trustsOwnLog();
     return this.config.isVoter(this.self) && this.trustsOwnLog();
   }
 
@@ -328,6 +389,7 @@ export class RaftServer implements RaftNode {
     this.role = 'precandidate';
     this.leaderId = null;
     this.votes = new Set([this.self]);
+    this.grantCount = 0;
     this.resetElectionDeadline();
     if (this.config.hasQuorum((id) => this.votes.has(id))) return this.becomeCandidate(false);
     const request: VoteRequest = { type: 'vote', term: this.term + 1, pre: true, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, transfer: false };
@@ -343,7 +405,8 @@ export class RaftServer implements RaftNode {
     const round = ++this.electionRound;
     const role = this.role;
     const sendAll = (): void => {
-      for (const id of this.config.members) if (id !== this.self && !this.votes.has(id)) this.send(id, request);
+      // (control vote-retransmit-to-all: also to those that granted; safe, grants are a set)
+      for (const id of this.config.members) if (id !== this.self && (!this.votes.has(id) || this.bugs.has('vote-retransmit-to-all'))) this.send(id, request);
     };
     sendAll();
     if (this.voteRetryTimer !== undefined) this.host.clearTimer(this.voteRetryTimer);
@@ -362,7 +425,11 @@ export class RaftServer implements RaftNode {
     this.votedFor = this.self;
     this.leaderId = null;
     this.persistHardState();
-    this.votes = new Set([this.self]);
+    // BUG prevote-counts-as-vote (canonical/raft #196): the PreVote grants are kept and counted
+    // as votes; a PreVote grant is not a vote (thesis §9.6), so two candidates can both "win" a term.
+    if (this.bugs.has('prevote-counts-as-vote')) this.votes.add(this.self);
+    else this.votes = new Set([this.self]);
+    this.grantCount = 0;
     this.resetElectionDeadline();
     if (this.config.hasQuorum((id) => this.votes.has(id))) return this.becomeLeader();
     const request: VoteRequest = { type: 'vote', term: this.term, pre: false, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, transfer };
@@ -436,6 +503,8 @@ export class RaftServer implements RaftNode {
 
   /** The election restriction (§5.4.1): the candidate's log is at least as up to date as ours. */
   private isUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
+    // BUG weak-uptodate-check (jgroups-raft #14): log length only, no last-term comparison (§5.4.1).
+    if (this.bugs.has('weak-uptodate-check')) return lastLogIndex >= this.log.lastIndex;
     const ourTerm = this.log.lastTerm;
     return lastLogTerm > ourTerm || (lastLogTerm === ourTerm && lastLogIndex >= this.log.lastIndex);
   }
@@ -445,8 +514,11 @@ export class RaftServer implements RaftNode {
    * a leader, a server ignores vote requests; a leader with CheckQuorum ignores them while it
    * leads. A transfer's campaign is exempt.
    */
-  private inLease(request: VoteRequest): boolean {
+  private inLease(request: VoteRequest, from: NodeId): boolean {
     if (request.transfer) return false;
+    // BUG disruptive-removed-server: the guard of thesis §4.2.3 is not applied to requests from
+    // servers outside our configuration, so a removed server's higher term deposes the leader.
+    if (this.bugs.has('disruptive-removed-server') && !this.config.isVoter(from)) return false;
     if (this.role === 'leader') return this.options.checkQuorum;
     return this.leaderId !== null && this.host.now() - this.lastLeaderContact < this.cluster.timing.electionTimeoutMinMs;
   }
@@ -454,7 +526,7 @@ export class RaftServer implements RaftNode {
   private handleVoteRequest(from: NodeId, m: VoteRequest): void {
     if (m.pre) {
       // A PreVote changes nothing here: no term, no vote, no timer.
-      const granted = m.term > this.term && !this.inLease(m) && this.mayVoteFor(m.lastLogIndex, m.lastLogTerm);
+      const granted = m.term > this.term && !this.inLease(m, from) && this.mayVoteFor(m.lastLogIndex, m.lastLogTerm);
       this.send(from, { type: 'voteReply', term: granted ? m.term : this.term, pre: true, granted } satisfies VoteReply);
       return;
     }
@@ -462,7 +534,14 @@ export class RaftServer implements RaftNode {
       this.send(from, { type: 'voteReply', term: this.term, pre: false, granted: false } satisfies VoteReply);
       return;
     }
-    if (this.inLease(m)) return;
+    if (this.bugs.has('regrant-same-candidate') && m.term === this.term && this.votedFor === from) {
+      // Control regrant-same-candidate: the vote is already cast (and persisted) for this
+      // candidate in this term; answering "granted" again, without the lease or log checks,
+      // changes nothing.
+      this.send(from, { type: 'voteReply', term: this.term, pre: false, granted: true } satisfies VoteReply);
+      return;
+    }
+    if (this.inLease(m, from)) return;
     if (m.term > this.term) this.becomeFollower(m.term, null);
     const granted = (this.votedFor === null || this.votedFor === from) && this.mayVoteFor(m.lastLogIndex, m.lastLogTerm);
     if (granted) {
@@ -481,14 +560,25 @@ export class RaftServer implements RaftNode {
         return;
       }
       if (m.term !== this.term + 1) return; // a reply to an older PreVote round
-      this.votes.add(from);
-      if (this.config.hasQuorum((id) => this.votes.has(id))) this.becomeCandidate(false);
+      if (this.countGrant(from)) this.becomeCandidate(false);
       return;
     }
     if (m.term > this.term) return this.becomeFollower(m.term, null);
     if (m.term < this.term || this.role !== 'candidate' || !m.granted) return; // stale replies are ignored
+    if (this.countGrant(from)) this.becomeLeader();
+  }
+
+  /** Records a (pre)vote grant; true when the grants now make a quorum. */
+  private countGrant(from: NodeId): boolean {
+    if (this.bugs.has('vote-count-not-set')) {
+      // BUG vote-count-not-set (akka-raft #45): grants are counted, not voters; a duplicated
+      // or retransmitted grant counts again, so a minority can elect a leader.
+      this.grantCount++;
+      return (this.grantCount + 1) * 2 > this.config.config.voters.length;
+    }
     this.votes.add(from);
-    if (this.config.hasQuorum((id) => this.votes.has(id))) this.becomeLeader();
+    if (this.bugs.has('joint-consensus-union-quorum')) return this.config.unionHasQuorum((id) => this.votes.has(id));
+    return this.config.hasQuorum((id) => this.votes.has(id));
   }
 
   private handleTimeoutNow(from: NodeId, m: TimeoutNow): void {
@@ -503,7 +593,7 @@ export class RaftServer implements RaftNode {
   private peer(id: NodeId): Progress {
     let p = this.progress.get(id);
     if (p === undefined) {
-      p = { next: this.log.lastIndex + 1, match: 0, active: false, readAck: 0, lastSent: -Infinity };
+      p = { next: this.log.lastIndex + 1, match: 0, active: false, readAck: 0, lastSent: -Infinity, lastAck: -Infinity };
       this.progress.set(id, p);
     }
     return p;
@@ -577,6 +667,7 @@ export class RaftServer implements RaftNode {
   /** A reply of our term from `from`: it counts for CheckQuorum and for ReadIndex rounds. */
   private noteAck(p: Progress, ctx: number): void {
     p.active = true;
+    p.lastAck = this.host.now();
     if (ctx > p.readAck) {
       p.readAck = ctx;
       this.checkReads();
@@ -640,13 +731,18 @@ export class RaftServer implements RaftNode {
 
   /** The leader may commit only an entry of its own term by counting replicas (§5.4.2, Figure 8). */
   private commitRule(index: number): boolean {
+    // BUG figure8-commit-old-term (logcabin #44): an entry of an older term is committed once
+    // stored on a majority; Figure 8 shows a later leader overwriting it.
+    if (this.bugs.has('figure8-commit-old-term')) return true;
     return this.log.termAt(index) === this.term;
   }
 
   private maybeCommit(): void {
     if (this.role !== 'leader') return;
     const lastIndex = this.log.lastIndex;
-    const n = this.config.quorumMatch((id) => (id === this.self ? lastIndex : (this.progress.get(id)?.match ?? 0)));
+    const matchOf = (id: NodeId): number => (id === this.self ? lastIndex : (this.progress.get(id)?.match ?? 0));
+    // BUG joint-consensus-union-quorum (async-raft #62): one majority over C_old ∪ C_new instead of one of each.
+    const n = this.bugs.has('joint-consensus-union-quorum') ? this.config.unionQuorumMatch(matchOf) : this.config.quorumMatch(matchOf);
     if (n > this.commitIndex && this.commitRule(n)) this.advanceCommit(n);
   }
 
@@ -695,7 +791,10 @@ export class RaftServer implements RaftNode {
       return this.appendReply(m, false, 0, 0, log.lastIndex + 1);
     } else {
       const term = log.termAt(prev);
-      if (term !== m.prevLogTerm) return this.appendReply(m, false, 0, term, log.firstIndexOfTerm(prev));
+      // BUG skip-prevlog-check (akka-raft #32): a heartbeat (no entries) is accepted without the
+      // prevLogIndex/prevLogTerm consistency check, and its leaderCommit is then believed.
+      const skipCheck = m.entries.length === 0 && this.bugs.has('skip-prevlog-check');
+      if (term !== m.prevLogTerm && !skipCheck) return this.appendReply(m, false, 0, term, log.firstIndexOfTerm(prev));
     }
     let changed = false;
     const entries = m.entries;
@@ -709,11 +808,14 @@ export class RaftServer implements RaftNode {
       this.appendEntry(entry);
       changed = true;
     }
-    if (changed) this.persistence.sync(); // durable before we acknowledge
+    // BUG ack-before-fsync (tikv #994): the reply leaves before the entries are synced.
+    if (changed && !this.bugs.has('ack-before-fsync')) this.persistence.sync(); // durable before we acknowledge
     const lastNew = m.prevLogIndex + entries.length;
     this.maybeLiftFence(m.term, lastNew);
     if (m.leaderCommit > this.commitIndex) {
-      const commit = Math.min(m.leaderCommit, lastNew);
+      // BUG commit-beyond-verified-prefix (copycat #265): min(leaderCommit, lastLogIndex) trusts
+      // entries past what this request verified, which may conflict with the leader's.
+      const commit = Math.min(m.leaderCommit, this.bugs.has('commit-beyond-verified-prefix') ? log.lastIndex : lastNew);
       if (commit > this.commitIndex) this.advanceCommit(commit);
     }
     return this.appendReply(m, true, lastNew, 0, 0);
@@ -738,7 +840,9 @@ export class RaftServer implements RaftNode {
   /** Installs a leader's snapshot, keeping our entries after it when they match (§7). */
   private installSnapshot(m: SnapshotRequest): void {
     const log = this.log;
-    const keep = m.index <= log.lastIndex && log.termAt(m.index) === m.lastTerm;
+    // BUG snapshot-drops-newer-log (camunda #6092): the entries after the snapshot are wiped
+    // even when we hold the snapshot's last entry (§7 says keep them): acknowledged entries vanish.
+    const keep = m.index <= log.lastIndex && log.termAt(m.index) === m.lastTerm && !this.bugs.has('snapshot-drops-newer-log');
     this.discardSuspect();
     if (!keep) this.persistence.deleteEntriesDown(log.firstIndex, log.lastIndex);
     this.persistence.saveSnapshot({ index: m.index, term: m.lastTerm, config: m.config, data: m.data });
@@ -823,6 +927,7 @@ export class RaftServer implements RaftNode {
       this.configs.push(new ActiveConfig(entry.command.config, index, this.self));
       this.updateConfig();
     }
+    if (this.bugs.has('apply-uncommitted')) this.applyCommitted();
     return index;
   }
 
@@ -854,7 +959,10 @@ export class RaftServer implements RaftNode {
   }
 
   private applyCommitted(): void {
-    while (this.lastApplied < this.commitIndex && !this.stopped) {
+    // BUG apply-uncommitted: entries are applied as soon as they are appended; only committed
+    // entries may be applied (§5.3).
+    const upTo = this.bugs.has('apply-uncommitted') ? this.log.lastIndex : this.commitIndex;
+    while (this.lastApplied < upTo && !this.stopped) {
       const index = this.lastApplied + 1;
       const entry = this.log.entry(index);
       if (entry === undefined) break;
@@ -893,7 +1001,9 @@ export class RaftServer implements RaftNode {
       this.transferTarget === null &&
       !this.config.joint &&
       this.config.index <= this.commitIndex &&
-      this.committedInCurrentTerm()
+      // BUG config-change-before-term-commit (Ongaro 2015): a change may start before this
+      // leader committed an entry of its term, racing an uncommitted change of an old leader.
+      (this.committedInCurrentTerm() || this.bugs.has('config-change-before-term-commit'))
     );
   }
 
@@ -979,6 +1089,9 @@ export class RaftServer implements RaftNode {
 
   private persistHardState(): void {
     this.persistence.saveHardState({ term: this.term, votedFor: this.votedFor });
+    // BUG vote-not-persisted (hashicorp/raft #507): term and vote are written but not synced
+    // before the reply leaves (Figure 2: persist before responding); a crash forgets them.
+    if (this.bugs.has('vote-not-persisted')) return;
     this.persistence.sync();
   }
 

@@ -1,4 +1,5 @@
 import type { ClusterConfig } from '../adapter/contract.ts';
+import { parseBugs, type BugName } from './bugs.ts';
 
 /**
  * Options of the reference Raft, parsed from `ClusterConfig.options`. Every feature that the
@@ -21,6 +22,8 @@ export interface RaftOptions {
   readonly maxEntriesPerAppend: number;
   /** Use the conflictTerm/conflictIndex hint on a rejected append; false: step nextIndex back by one. Default true. */
   readonly fastBackoff: boolean;
+  /** Planted bugs to switch on (the bug zoo, src/raft/bugs.ts). Default none. */
+  readonly bugs: ReadonlySet<BugName>;
 }
 
 export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
@@ -30,6 +33,7 @@ export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
   snapshotThreshold: 1000,
   maxEntriesPerAppend: 64,
   fastBackoff: true,
+  bugs: new Set<BugName>(),
 };
 
 type Parser = (value: unknown, key: string) => unknown;
@@ -67,6 +71,7 @@ const PARSERS: Record<keyof RaftOptions, Parser> = {
   snapshotThreshold: positiveInt,
   maxEntriesPerAppend: positiveInt,
   fastBackoff: bool,
+  bugs: parseBugs,
 };
 
 export function parseRaftOptions(options: ClusterConfig['options'] | undefined): RaftOptions {

@@ -1,0 +1,45 @@
+import { runZoo, type ZooBugResult } from '../zoo/run.ts';
+
+/**
+ * The bug-zoo benchmark: every planted bug of src/raft/bugs.ts hunted with the default scenario's
+ * generated plans (no per-bug tuning), on this one thread. Targets: every bug found, median wall
+ * time to the first failure <= 1 s, every shrunk plan <= 5 actions, no control flagged.
+ * Reports go to reports/zoo/ (replayable with `npm run raftsim -- replay <file>`).
+ */
+export async function benchZoo(budgetRuns = 400): Promise<{
+  found: number;
+  total: number;
+  medianMsToFirstFailure: number | null;
+  maxShrunkActions: number | null;
+  falsePositives: number;
+  bugs: {
+    name: string;
+    control: boolean;
+    found: boolean;
+    runsToFirstFailure: number | null;
+    msToFirstFailure: number | null;
+    check: string | null;
+    shrunkActions: number | null;
+    replay: string | null;
+  }[];
+}> {
+  const result = runZoo({ budgetRuns, reportsDir: 'reports/zoo' });
+  const round = (x: number | null): number | null => (x === null ? null : Math.round(x));
+  return {
+    found: result.found,
+    total: result.total,
+    medianMsToFirstFailure: round(result.medianMsToFirstFailure),
+    maxShrunkActions: result.maxShrunkActions,
+    falsePositives: result.falsePositives.length,
+    bugs: result.bugs.map((r: ZooBugResult) => ({
+      name: r.name,
+      control: r.control,
+      found: r.flagged,
+      runsToFirstFailure: r.runsToFirstFailure,
+      msToFirstFailure: round(r.msToFirstFailure),
+      check: r.invariant,
+      shrunkActions: r.shrunkActions,
+      replay: r.replay,
+    })),
+  };
+}

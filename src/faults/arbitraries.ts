@@ -320,6 +320,17 @@ function membershipArbitrary(
   if (initial.length >= 2) changes.push(fc.constantFrom(...initial).map((x) => [initial.filter((m) => m !== x), [...initial]]));
   // Add a spare server, then remove it again.
   if (spare.length > 0) changes.push(fc.constantFrom(...spare).map((x) => [[...initial, x], [...initial]]));
+  // Remove two members at once, then add them back: a change of two servers goes through joint
+  // consensus (C_old,new), which single-server changes never reach — without this, a cluster with
+  // no spare servers (the default scenario) never exercised joint consensus at all.
+  if (initial.length >= 4) {
+    changes.push(
+      fc.tuple(fc.constantFrom(...initial), fc.integer({ min: 1, max: initial.length - 1 })).map(([x, offset]) => {
+        const y = initial[(initial.indexOf(x) + offset) % initial.length]!;
+        return [initial.filter((m) => m !== x && m !== y), [...initial]];
+      }),
+    );
+  }
   // Replace a member by a spare.
   if (spare.length > 0 && initial.length >= 2) {
     changes.push(fc.tuple(fc.constantFrom(...initial), fc.constantFrom(...spare)).map(([out, inn]) => [[...initial.filter((m) => m !== out), inn], [...initial]]));

@@ -1,0 +1,46 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { benchCheckers, benchLinearizability } from './checkers.ts';
+import { benchEngine } from './engine.ts';
+import { benchMemory, benchRaft } from './raft.ts';
+import { benchZoo } from './zoo.ts';
+
+/**
+ * `npm run bench`: every benchmark in one process, one after the other, gathered into
+ * reports/bench.json. Figures are ratios measured in the same run wherever possible, because
+ * the machines are shared and noisy.
+ */
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+
+log('engine (no-op messages among 5 nodes vs a bare loop over the same heap)…');
+const engine = benchEngine();
+log('reference Raft, default scenario, every checker on vs off…');
+const { raft, overheadRatio } = benchRaft();
+log('step checkers on a 10,000-entry log…');
+const tenThousand = await benchCheckers();
+log('linearizability…');
+const linearizability = benchLinearizability();
+log('bug zoo: every planted bug hunted with the default generator (minutes)…');
+const zoo = await benchZoo();
+log('memory of long runs (child processes)…');
+const memory = benchMemory();
+
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+  version: (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+  engine,
+  raft,
+  checkers: {
+    overheadRatio,
+    tenThousandEntryLogOverheadRatio: Number(tenThousand.overheadRatio.toFixed(3)),
+    tenThousandEntryLogPerStepMicros: tenThousand.perStepMicros,
+  },
+  linearizability,
+  zoo,
+  memory,
+};
+
+mkdirSync('reports', { recursive: true });
+writeFileSync('reports/bench.json', JSON.stringify(result, null, 2) + '\n');
+console.log(JSON.stringify(result, null, 2));

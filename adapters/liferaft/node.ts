@@ -190,9 +190,13 @@ export const createRaft: RaftFactory = (host: NodeHost, config) => {
   raft.on('error', () => {
     // liferaft reports stale terms and refused votes as 'error' events; they are protocol chatter.
   });
+  // liferaft's transports (axon, WebSocket, …) carry packets as JSON; so does this one. That
+  // matters: on a stale term liferaft writes `raft.packet(...)` without `await`, i.e. a Promise,
+  // which JSON turns into {} (see README, "Findings").
+  const wire = (packet: unknown): unknown => JSON.parse(JSON.stringify(packet) ?? 'null');
   for (const peer of config.initialMembers) {
     if (peer === host.id) continue;
-    raft.join(peer, (packet: unknown) => host.send(peer, packet));
+    raft.join(peer, (packet: unknown) => host.send(peer, wire(packet)));
   }
 
   const view = (): NodeView => {
@@ -221,7 +225,7 @@ export const createRaft: RaftFactory = (host: NodeHost, config) => {
   return {
     receive(from, message) {
       raft.emit('data', message, (reply: unknown) => {
-        if (reply !== undefined) host.send(from, reply);
+        if (reply !== undefined) host.send(from, wire(reply));
       });
     },
     propose(command: Command): ProposeResult | Promise<ProposeResult> {

@@ -5,7 +5,7 @@ import type { NodeHost, RaftFactory, RaftNode } from './contract.ts';
 /**
  * In-process virtual globals for a callback-style library (one that uses setTimeout, Date.now and
  * Math.random, but not promises): wraps `factory` so that during every call into a node — the
- * factory itself, receive, propose, read, inspect, stop, and the node's timer callbacks — the
+ * factory itself, receive, propose, read, inspect, stop, the library's timer callbacks and the adapter's own host.setTimer callbacks — the
  * globals are that node's virtual ones (src/adapter/virtual-time.ts), and are put back after.
  * setImmediate callbacks run before the call returns.
  *
@@ -34,7 +34,16 @@ export function virtualized(factory: RaftFactory): RaftFactory {
       clearTimer: (handle) => host.clearTimer(handle),
     };
     globals.attach(source);
-    const node = enter(() => factory(host as NodeHost, config));
+    // The node's own host timers (an adapter ticking its library through host.setTimer) run
+    // under the virtual globals too, not only the library's setTimeout callbacks.
+    const wrappedHost: NodeHost = Object.create(host) as NodeHost;
+    Object.defineProperty(wrappedHost, 'setTimer', { value: (delay: number, fire: () => void) => host.setTimer(delay, () => enter(fire)) });
+    for (const name of ['now', 'send', 'clearTimer', 'random', 'apply', 'snapshot', 'restore'] as const) {
+      Object.defineProperty(wrappedHost, name, { value: (host[name] as (...args: unknown[]) => unknown).bind(host) });
+    }
+    Object.defineProperty(wrappedHost, 'id', { value: host.id });
+    Object.defineProperty(wrappedHost, 'storage', { value: host.storage });
+    const node = enter(() => factory(wrappedHost, config));
     const wrapped: RaftNode = {
       receive: (from, message) => enter(() => node.receive(from, message)),
       propose: (command) => enter(() => node.propose(command)),

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { trapGlobals } from '../../src/adapter/conformance.ts';
 import { processFactory } from '../../src/adapter/process.ts';
+import { virtualized } from '../../src/adapter/virtualized.ts';
 import { threadedFactory } from '../../src/adapter/threaded.ts';
 import { Simulation, type SimulationOptions } from '../../src/sim/engine.ts';
 import { ALL_CHECKERS } from '../../invariants/index.ts';
@@ -45,6 +47,27 @@ describe('virtualized: a callback-style library on real globals, in process', ()
     expect(first.events).toBeGreaterThan(100);
     expect(second.traceHash).toBe(first.traceHash);
     expect(Date.now).toBe(realDateNow); // the globals are put back after every call
+  });
+});
+
+describe('virtualized: host timers of the adapter itself', () => {
+  it('run under the virtual globals too (check-adapter caught this in the coaty adapter)', () => {
+    const traps = trapGlobals();
+    try {
+      const factory = virtualized((host) => {
+        let draws = 0;
+        const tick = (): void => {
+          draws += Math.random() < 2 ? 1 : 0; // a library's randomness, reached from the adapter's own tick
+          host.setTimer(10, tick);
+        };
+        host.setTimer(10, tick);
+        return { receive() {}, propose: () => ({ accepted: false }), inspect: () => ({ role: 'follower', term: draws }) };
+      });
+      expect(run({ factory }).violation).toBeUndefined();
+    } finally {
+      traps.restore();
+    }
+    expect([...traps.calls.keys()]).toEqual([]);
   });
 });
 

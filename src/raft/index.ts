@@ -10,7 +10,7 @@
  *   storage/persistence.ts  on-disk layout, torn-write ordering, corruption-aware recovery
  *
  * Options (ClusterConfig.options): preVote (true), checkQuorum (true),
- * electionBackoff ({multiplier: 2, maxFactor: 4}, or false), snapshotThreshold (1000),
+ * electionBackoff ({multiplier: 2, maxFactor: 4}, or false), snapshotThreshold (64),
  * maxEntriesPerAppend (64), fastBackoff (true).
  */
 import type { ClusterConfig, ImplementationInfo, NodeHost, RaftFactory } from '../adapter/contract.ts';

@@ -16,7 +16,11 @@ export interface RaftOptions {
    * four times 300 ms still lets a healed cluster elect well within the liveness bound.
    */
   readonly electionBackoff: { readonly multiplier: number; readonly maxFactor: number };
-  /** Take a snapshot once this many applied entries sit in the log. Default 1000. */
+  /**
+   * Take a snapshot once this many applied entries sit in the log. Default 64: small, as test
+   * defaults go (etcd's tests use single digits), so that ordinary runs compact their logs and
+   * send InstallSnapshot to servers that fell behind — a test subject should exercise all its code.
+   */
   readonly snapshotThreshold: number;
   /** At most this many entries per AppendEntries. Default 64. */
   readonly maxEntriesPerAppend: number;
@@ -30,7 +34,7 @@ export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
   preVote: true,
   checkQuorum: true,
   electionBackoff: { multiplier: 2, maxFactor: 4 },
-  snapshotThreshold: 1000,
+  snapshotThreshold: 64,
   maxEntriesPerAppend: 64,
   fastBackoff: true,
   bugs: new Set<BugName>(),

@@ -489,7 +489,7 @@ describe('reference raft: snapshots', () => {
 
 describe('reference raft: options', () => {
   it('has documented defaults and rejects unknown keys', () => {
-    expect(parseRaftOptions({})).toMatchObject({ preVote: true, checkQuorum: true, snapshotThreshold: 1000, maxEntriesPerAppend: 64, electionBackoff: { multiplier: 2, maxFactor: 4 } });
+    expect(parseRaftOptions({})).toMatchObject({ preVote: true, checkQuorum: true, snapshotThreshold: 64, maxEntriesPerAppend: 64, electionBackoff: { multiplier: 2, maxFactor: 4 } });
     expect(() => parseRaftOptions({ preVot: true })).toThrow(/preVot/);
     expect(() => parseRaftOptions({ snapshotThreshold: 0 })).toThrow(/snapshotThreshold/);
   });

@@ -7,9 +7,10 @@ import type { Scenario } from '../src/sim/scenario.ts';
  */
 export const defaultScenario: Scenario = {
   name: 'default',
-  description: 'Five servers under a swarm of generated faults for 5 s of virtual time, then heal; all checkers on.',
+  description: 'Five servers under a swarm of generated faults for 8 s of virtual time, then heal; all checkers on.',
   nodes: 5,
-  faultWindowMs: 5000,
+  // 8 s: room for several leader-churn and minority-leader episodes (each a few seconds long).
+  faultWindowMs: 8000,
   generate: {},
   testRuns: 200,
 };

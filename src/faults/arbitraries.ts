@@ -22,7 +22,7 @@ import { FAULT_KINDS, FAULT_PLAN_VERSION, type FaultAction, type FaultKind, type
 export interface GeneratorConfig {
   /** Fault kinds the generator may use (default: all). */
   readonly kinds: readonly FaultKind[];
-  /** Upper bound on the number of actions in a plan (default 16). */
+  /** Upper bound on the number of actions in a plan (default 40). */
   readonly maxActions: number;
   /** No fault before this virtual time (default 0). */
   readonly startMs: number;
@@ -34,7 +34,7 @@ export interface GeneratorConfig {
 
 export const DEFAULT_GENERATOR: GeneratorConfig = {
   kinds: FAULT_KINDS,
-  maxActions: 16,
+  maxActions: 40,
   startMs: 0,
   skew: { min: 0.5, max: 2 },
   maxDropRate: 0.6,
@@ -92,12 +92,48 @@ export function parseGeneratorConfig(value: unknown, source: string, faultWindow
 /** What the swarm draws before any action: which kinds, how many, how harsh. */
 export interface Swarm {
   readonly kinds: readonly FaultKind[];
+  /** Composite episodes this run may use; the swarm draws them like kinds. */
+  readonly composites: readonly Composite[];
   /** Upper bound on episodes for this run. */
   readonly episodes: number;
   /** Probability that a node-targeting action aims at "leader"/"follower" rather than a named node. */
   readonly roleTargeting: number;
   /** Link fault severity. */
   readonly harsh: boolean;
+}
+
+/**
+ * Composite episodes — the classic Jepsen / etcd-functional-test nemeses, built only from the
+ * fault kinds the swarm drew (each names the kinds it needs). Most Raft bugs live at leader
+ * changes with logs in different states; single faults scattered over the window rarely produce
+ * several leader changes in a row, so these episodes do it on purpose:
+ *  - leader-churn: crash the current leader, restart it, repeat (1–5 rounds, losses 'all',
+ *    'torn' or 'none'), so many terms start with logs that differ in their unsynced suffixes;
+ *  - leader-minority: cut the leader (alone, or with one follower) off from the majority while the
+ *    clients keep writing to it, then heal — a divergent uncommitted suffix that the new leader
+ *    must overwrite; repeated 1–3 times;
+ *  - crash-storm: crash random servers in quick succession (sometimes a majority), restarting
+ *    each after a short while, as a power loss or a rolling restart gone wrong.
+ */
+export const COMPOSITES = {
+  'leader-churn': ['crash', 'restart'],
+  'leader-minority': ['isolate', 'partition', 'heal'],
+  'crash-storm': ['crash', 'restart'],
+} as const satisfies Record<string, readonly FaultKind[]>;
+
+export type Composite = keyof typeof COMPOSITES;
+
+/** A composite episode is usable when the config allows the kinds it needs ('isolate' or 'partition' for leader-minority). */
+function compositeUsable(name: Composite, space: PlanSpace): boolean {
+  const kinds = space.config.kinds;
+  if (space.nodes.length < 3) return false;
+  switch (name) {
+    case 'leader-churn':
+    case 'crash-storm':
+      return kinds.includes('crash') && kinds.includes('restart');
+    case 'leader-minority':
+      return (kinds.includes('isolate') || kinds.includes('partition')) && kinds.includes('heal');
+  }
 }
 
 /** Everything the arbitraries need to know about the cluster. */
@@ -126,13 +162,18 @@ const EPISODE_KINDS: readonly FaultKind[] = ['partition', 'isolate', 'cut', 'bri
 
 export function swarmArbitrary(space: PlanSpace): fc.Arbitrary<Swarm> {
   const allowed = EPISODE_KINDS.filter((k) => space.config.kinds.includes(k) && usable(k, space));
-  const maxEpisodes = Math.max(1, Math.ceil(space.config.maxActions / 1.5));
+  // Composite episodes take 4–10 actions, simple ones 1–3: about one episode per 3 actions.
+  const maxEpisodes = Math.max(1, Math.min(14, Math.ceil(space.config.maxActions / 3)));
+  // Kinds and composite episodes are drawn together, each as one member of the swarm: a run of
+  // only leader churn is as likely as a run of only skew.
+  const shapes: (FaultKind | Composite)[] = [...allowed, ...(Object.keys(COMPOSITES) as Composite[]).filter((c) => compositeUsable(c, space))];
+  const isComposite = (x: FaultKind | Composite): x is Composite => x in COMPOSITES;
   return fc.record({
-    kinds: allowed.length === 0 ? fc.constant([] as FaultKind[]) : fc.subarray(allowed, { minLength: 1 }),
+    shapes: shapes.length === 0 ? fc.constant([] as (FaultKind | Composite)[]) : fc.subarray(shapes, { minLength: 1 }),
     episodes: fc.noBias(fc.integer({ min: 1, max: maxEpisodes })),
     roleTargeting: fc.constantFrom(0, 0.25, 0.6),
     harsh: fc.boolean(),
-  });
+  }).map(({ shapes: drawn, ...rest }) => ({ ...rest, kinds: drawn.filter((x): x is FaultKind => !isComposite(x)), composites: drawn.filter(isComposite) }));
 }
 
 /** A kind the cluster can express at all (a one-node cluster has no links to cut). */
@@ -162,12 +203,16 @@ export function planArbitrary(scenario: Scenario): fc.Arbitrary<FaultPlan> {
 export function planArbitraryFor(space: PlanSpace): fc.Arbitrary<FaultPlan> {
   if (space.windowMs <= space.startMs || space.config.maxActions === 0) return fc.constant({ version: FAULT_PLAN_VERSION, actions: [] });
   return swarmArbitrary(space).chain((swarm) => {
-    if (swarm.kinds.length === 0) return fc.constant({ version: FAULT_PLAN_VERSION, actions: [] } as FaultPlan);
-    const episode = fc.oneof(...swarm.kinds.map((kind) => episodeArbitrary(kind, swarm, space)));
-    // size 'max': the length is drawn from [0, episodes] as asked, not kept near fast-check's
+    if (swarm.kinds.length + swarm.composites.length === 0) return fc.constant({ version: FAULT_PLAN_VERSION, actions: [] } as FaultPlan);
+    const episode = fc.oneof(
+      ...swarm.kinds.map((kind) => episodeArbitrary(kind, swarm, space)),
+      ...swarm.composites.map((c) => compositeArbitrary(c, swarm, space)),
+    );
+    // size 'max': the length is drawn from [1, episodes] as asked, not kept near fast-check's
     // default size (about 10) whatever maxLength says; noBias: fast-check's bias would otherwise
-    // make most plans one or two episodes long. Shrinking still goes toward the empty plan.
-    return fc.noBias(fc.array(episode, { maxLength: swarm.episodes, size: 'max' })).map((episodes) => toPlan(episodes, space.config.maxActions));
+    // make most plans one or two episodes long. At least one episode: a run without faults
+    // (a fifth of all runs before) tests little. Shrinking goes toward a single episode.
+    return fc.noBias(fc.array(episode, { minLength: 1, maxLength: swarm.episodes, size: 'max' })).map((episodes) => toPlan(episodes, space.config.maxActions));
   });
 }
 
@@ -262,6 +307,67 @@ function episodeArbitrary(kind: FaultKind, swarm: Swarm, space: PlanSpace): fc.A
       return fc.tuple(at, fc.oneof(named, fc.constant<NodeRef>('follower'))).map(([t, to]) => [{ at: t, kind: 'transfer', to }]);
     case 'burst':
       return fc.tuple(at, fc.integer({ min: 1, max: swarm.harsh ? 40 : 10 })).map(([t, operations]) => [{ at: t, kind: 'burst', operations }]);
+  }
+}
+
+function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc.Arbitrary<FaultAction[]> {
+  const at = timeArbitrary(space);
+  const clip = (t: number): number => Math.min(space.windowMs, t);
+  const loss = fc.constantFrom<'all' | 'torn' | 'none'>('all', 'torn', 'none');
+  switch (name) {
+    case 'leader-churn': {
+      // down: how long the old leader stays down; up: how long after its restart the next round
+      // strikes (short: the new leader barely settled; long: logs diverged meanwhile).
+      // The restart is an option (rarely left out) so that the shrinker can drop it.
+      const round = fc.tuple(loss, fc.option(fc.integer({ min: 30, max: 1500 }), { nil: undefined, freq: 8 }), fc.integer({ min: 50, max: 1500 }));
+      return fc.tuple(at, fc.noBias(fc.array(round, { minLength: 1, maxLength: 5 }))).map(([t0, rounds]) => {
+        const actions: FaultAction[] = [];
+        let t = t0;
+        for (const [l, down, up] of rounds) {
+          actions.push({ at: clip(t), kind: 'crash', node: 'leader', loss: l });
+          if (down !== undefined) actions.push({ at: clip(t + down), kind: 'restart', node: 'crashed' });
+          t += (down ?? 0) + up;
+        }
+        return actions;
+      });
+    }
+    case 'leader-minority': {
+      const kinds = space.config.kinds;
+      // With five or more servers the minority may keep one follower; the rest forms the majority.
+      const cut = fc.constantFrom<readonly (readonly (NodeRef | '*')[])[] | 'isolate'>(
+        ...(kinds.includes('isolate') ? (['isolate'] as const) : []),
+        ...(kinds.includes('partition') ? [[['leader'], ['*']] as const] : []),
+        ...(kinds.includes('partition') && space.nodes.length >= 5 ? [[['leader', 'follower'], ['*']] as const] : []),
+      );
+      const burst = kinds.includes('burst') ? fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }) : fc.constant(undefined);
+      const round = fc.tuple(cut, burst, fc.integer({ min: 200, max: 3000 }), fc.integer({ min: 50, max: 1500 }));
+      return fc.tuple(at, fc.noBias(fc.array(round, { minLength: 1, maxLength: 3 }))).map(([t0, rounds]) => {
+        const actions: FaultAction[] = [];
+        let t = t0;
+        for (const [c, operations, apart, together] of rounds) {
+          actions.push(c === 'isolate' ? { at: clip(t), kind: 'isolate', node: 'leader' } : { at: clip(t), kind: 'partition', groups: c });
+          // Writes that reach the stranded leader become its uncommitted suffix.
+          if (operations !== undefined) actions.push({ at: clip(t + 1), kind: 'burst', operations });
+          actions.push({ at: clip(t + apart), kind: 'heal' });
+          t += apart + together;
+        }
+        return actions;
+      });
+    }
+    case 'crash-storm': {
+      // Each hit's time is an offset from the episode's start, not from the previous hit: the
+      // shrinker can drop one hit without moving the others.
+      const hit = fc.tuple(fc.constantFrom(...space.nodes), loss, fc.integer({ min: 0, max: 1200 }), fc.option(fc.integer({ min: 20, max: 2000 }), { nil: undefined, freq: 8 }));
+      return fc.tuple(at, fc.noBias(fc.array(hit, { minLength: 1, maxLength: Math.min(4, space.nodes.length) }))).map(([t0, hits]) => {
+        const actions: FaultAction[] = [];
+        for (const [node, l, offset, down] of hits) {
+          const t = t0 + offset;
+          actions.push({ at: clip(t), kind: 'crash', node, loss: l });
+          if (down !== undefined) actions.push({ at: clip(t + down), kind: 'restart', node });
+        }
+        return actions;
+      });
+    }
   }
 }
 

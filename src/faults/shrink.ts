@@ -84,13 +84,20 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
   if (generated) {
     const fcSeed = fastCheckSeed(seed);
     let firstSeen = true;
+    // Shrinking the swarm (drawn first, then chained) redraws the episodes, and a redrawn plan
+    // may be longer than the one it replaces: such a candidate counts as passing without a run,
+    // so every accepted step keeps or lowers the number of actions.
+    let bestLength = first.plan.actions.length;
     const property = fc.property(planArbitrary(scenario), (candidate) => {
       if (firstSeen) {
         // The first value is the run's own plan, already known to fail: no need to run it again.
         firstSeen = false;
         return false;
       }
-      return !fails(candidate);
+      if (candidate.actions.length > bestLength) return true;
+      if (!fails(candidate)) return true;
+      bestLength = candidate.actions.length;
+      return false;
     });
     const details = fc.check(property, { seed: fcSeed, numRuns: 1 });
     if (!details.failed || details.counterexample === null || details.counterexamplePath === null) {

@@ -82,7 +82,8 @@ function checkGroups(value: unknown, where: string, nodes: readonly NodeId[]): v
   if (!Array.isArray(value) || value.length === 0 || !value.every(Array.isArray)) {
     throw new Error(`${where} is ${describe(value)}; give a non-empty list of groups, each a list of nodes, e.g. [["n1","n2"],["n3"]]`);
   }
-  value.forEach((group: unknown[], g) => group.forEach((ref, i) => checkRef(ref, `${where}[${g}][${i}]`, nodes)));
+  // "*" stands for every node that no other group names (src/faults/plan.ts).
+  value.forEach((group: unknown[], g) => group.forEach((ref, i) => ref === '*' || checkRef(ref, `${where}[${g}][${i}]`, nodes)));
 }
 
 function checkLinks(value: unknown, where: string, nodes: readonly NodeId[]): void {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planArbitrary } from '../../src/faults/arbitraries.ts';
+import { DEFAULT_GENERATOR, planArbitrary } from '../../src/faults/arbitraries.ts';
 import { generatePlan } from '../../src/faults/generate.ts';
 import type { FaultAction, FaultPlan } from '../../src/faults/plan.ts';
 import { validatePlan } from '../../src/faults/validate.ts';
@@ -28,7 +28,7 @@ describe('generatePlan', () => {
         const times = plan.actions.map((a) => a.at);
         expect(times).toEqual([...times].sort((a, b) => a - b));
         for (const t of times) expect(t).toBeGreaterThanOrEqual(0), expect(t).toBeLessThanOrEqual(scenario.faultWindowMs);
-        expect(plan.actions.length).toBeLessThanOrEqual(16);
+        expect(plan.actions.length).toBeLessThanOrEqual(DEFAULT_GENERATOR.maxActions);
       }
     }
   });

@@ -4,6 +4,7 @@ import { electionSafety } from './election-safety.ts';
 import { leaderAppendOnly } from './leader-append-only.ts';
 import { leaderCompleteness } from './leader-completeness.ts';
 import { linearizability } from './linearizability.ts';
+import { leadershipStability } from './leadership-stability.ts';
 import { livenessAfterHeal } from './liveness-after-heal.ts';
 import { logMatching } from './log-matching.ts';
 import { monotonicity } from './monotonicity.ts';
@@ -18,6 +19,7 @@ export { electionSafety } from './election-safety.ts';
 export { leaderAppendOnly } from './leader-append-only.ts';
 export { leaderCompleteness } from './leader-completeness.ts';
 export { checkLinearizable, linearizability, type LinearizabilityResult, type HistoryOperation } from './linearizability.ts';
+export { leadershipStability, leadershipStabilityChecker } from './leadership-stability.ts';
 export { livenessAfterHeal, livenessAfterHealChecker } from './liveness-after-heal.ts';
 export { logMatching } from './log-matching.ts';
 export { monotonicity } from './monotonicity.ts';
@@ -38,7 +40,7 @@ export const STEP_CHECKERS: readonly CheckerDefinition[] = [
 ];
 
 /** Checkers that judge the run at its end. */
-export const RUN_CHECKERS: readonly CheckerDefinition[] = [linearizability, livenessAfterHeal, progressUnderMajority, catchUp];
+export const RUN_CHECKERS: readonly CheckerDefinition[] = [linearizability, livenessAfterHeal, leadershipStability, progressUnderMajority, catchUp];
 
 export const ALL_CHECKERS: readonly CheckerDefinition[] = [...STEP_CHECKERS, ...RUN_CHECKERS];
 

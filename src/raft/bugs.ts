@@ -170,21 +170,21 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
 
 /*
  * Zoo results with the default scenario's generator (raftsim zoo --budget-runs 300, base seed 1):
- * found — vote-count-not-set, no-client-dedup, prevote-counts-as-vote, read-without-leadership-check,
- * apply-uncommitted (all within 30 runs), skip-prevlog-check (120), ack-before-fsync (132),
- * vote-not-persisted (279). Not found within 300 runs, and why:
- *  - snapshot-drops-newer-log: the default scenario never compacts (snapshotThreshold 1000, a few
- *    hundred entries per run), so InstallSnapshot is never sent;
- *  - disruptive-removed-server: a liveness-only effect; each disruption costs one election, and
- *    the liveness checkers (a single leader at some instant, a write within 10 timeouts) still pass;
+ * found — prevote-counts-as-vote (run 1), skip-prevlog-check (3), vote-count-not-set (4),
+ * apply-uncommitted (6), disruptive-removed-server (8, by leadership-stability), no-client-dedup
+ * (10), read-without-leadership-check (15), ack-before-fsync (30), weak-uptodate-check (33),
+ * vote-not-persisted (115). Before the leader-churn / leader-minority / crash-storm episodes, the
+ * 8 s window, the snapshotThreshold of 64 and the leadership-stability checker: 8 found, at runs
+ * 6–279. Not found within 300 runs, and why:
+ *  - snapshot-drops-newer-log: runs now compact (snapshotThreshold 64) and send InstallSnapshot to
+ *    servers that were down a while, but the bug needs an InstallSnapshot that reaches a follower
+ *    already holding the snapshot's last entry and more (a duplicated or late snapshot message);
  *  - joint-consensus-union-quorum: reachable since the generator removes two members at once, but
  *    the joint phase lasts one round trip (C_new is appended as soon as C_old,new commits);
- *  - weak-uptodate-check, figure8-commit-old-term, commit-beyond-verified-prefix,
- *    config-change-before-term-commit, corrupt-entry-truncate, unsafe-lease-read,
- *    candidate-no-retry: each needs a coordinated sequence (a stale longer log that campaigns
- *    while the new leader is down; a leader change between an old-term replication and a crash;
- *    a follower > 64 entries behind with a divergent tail; a change racing the first commit of a
- *    term; a corruption of the one decisive replica; a skewed leader in a minority serving reads;
- *    a split vote with every follower's log behind) that the swarm generator draws too rarely.
- *    candidate-no-retry was found at run 366 before the two-member membership episode was added.
+ *  - figure8-commit-old-term, commit-beyond-verified-prefix, config-change-before-term-commit,
+ *    corrupt-entry-truncate, unsafe-lease-read, candidate-no-retry: each needs a coordinated
+ *    sequence (a leader change between an old-term replication and a crash; a follower > 64
+ *    entries behind with a divergent tail; a change racing the first commit of a term; a
+ *    corruption of the one decisive replica; a skewed leader in a minority serving reads; a split
+ *    vote with every follower's log behind) that the swarm generator still draws too rarely.
  */

@@ -29,6 +29,7 @@ const FOUND_AT: Record<string, { index: number; check: string }> = {
   'read-without-leadership-check': { index: 14, check: 'linearizability' },
   'no-client-dedup': { index: 9, check: 'linearizability' },
   'prevote-counts-as-vote': { index: 0, check: 'election-safety' },
+  'disruptive-removed-server': { index: 7, check: 'leadership-stability' },
 };
 
 /** Not found by the default generator within 300 runs (see the zoo notes in src/raft/bugs.ts). */
@@ -40,7 +41,6 @@ const MISSED: readonly string[] = [
   'unsafe-lease-read',
   'config-change-before-term-commit',
   'joint-consensus-union-quorum',
-  'disruptive-removed-server',
   'snapshot-drops-newer-log',
 ];
 

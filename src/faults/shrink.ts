@@ -15,9 +15,11 @@ import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
  * seed as fast-check's seed draws, as its first value, the very plan the run used (see
  * generate.ts); the property "no violation of the same invariant" fails on it, and fast-check
  * shrinks through the arbitrary's own shrink tree. Its `counterexamplePath` together with the seed
- * name the shrunk plan, and `planAtPath` walks back to it. A fixed plan (the scenario's own, or
- * a plan given to replay) has no shrink tree, so it is shrunk by removing one action at a time
- * until no single removal keeps the failure (a 1-minimal plan).
+ * name the plan it shrank to, and `planAtPath` walks back to it. fast-check shrinks along the
+ * arbitrary's structure (episodes, swarm), which can leave actions that are individually
+ * unnecessary, so its result is then shrunk further by removing one action at a time until no
+ * single removal keeps the failure (a 1-minimal plan). A fixed plan (the scenario's own, or a plan
+ * given to replay) has no shrink tree and gets only that second step.
  *
  * The number of runs is capped (`maxRuns`); past the cap every candidate counts as passing, which
  * stops shrinking deterministically: the result depends on the inputs only, never on wall time.
@@ -35,6 +37,8 @@ export interface FastCheckTrail {
   /** fast-check's counterexamplePath: replays the shrink steps from that seed. */
   readonly path: string;
   readonly numShrinks: number;
+  /** The plan fast-check shrank to (the final plan is it, or a subsequence of it). */
+  readonly plan: FaultPlan;
 }
 
 export interface ShrinkResult {
@@ -42,7 +46,7 @@ export interface ShrinkResult {
   readonly originalViolation: Violation;
   readonly plan: FaultPlan;
   readonly violation: Violation;
-  readonly method: 'fast-check' | 'remove-one';
+  readonly method: 'fast-check, then remove-one' | 'remove-one';
   readonly fastCheck?: FastCheckTrail;
   /** Simulation runs spent shrinking, the original one included. */
   readonly runs: number;
@@ -103,8 +107,9 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
     if (!details.failed || details.counterexample === null || details.counterexamplePath === null) {
       throw new Error(`shrink: fast-check did not reproduce the failure of seed ${seed} (is the plan generator deterministic?)`);
     }
-    plan = details.counterexample[0];
-    fastCheck = { seed: fcSeed, path: details.counterexamplePath, numShrinks: details.numShrinks };
+    const shrunk = details.counterexample[0];
+    fastCheck = { seed: fcSeed, path: details.counterexamplePath, numShrinks: details.numShrinks, plan: shrunk };
+    plan = removeOneAtATime(shrunk, fails);
   } else {
     plan = removeOneAtATime(first.plan, fails);
   }
@@ -115,7 +120,7 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
     originalViolation: first.violation,
     plan,
     violation: last.violation,
-    method: generated ? 'fast-check' : 'remove-one',
+    method: generated ? 'fast-check, then remove-one' : 'remove-one',
     ...(fastCheck ? { fastCheck } : {}),
     runs,
     capped,
@@ -140,7 +145,7 @@ function removeOneAtATime(plan: FaultPlan, fails: (plan: FaultPlan) => boolean):
 
 /**
  * The plan that fast-check's (seed, path) names for a scenario: walks the shrink path without
- * running anything. A report's shrunk plan equals planAtPath(scenario, fastCheck.seed, fastCheck.path).
+ * running anything: planAtPath(scenario, fastCheck.seed, fastCheck.path) equals fastCheck.plan.
  */
 export function planAtPath(scenario: Scenario, seed: number, path: string): FaultPlan {
   const details = fc.check(

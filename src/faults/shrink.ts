@@ -27,6 +27,11 @@ import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
 export interface ShrinkOptions {
   /** Simulation runs allowed, the first (original) one included. Default 400. */
   readonly maxRuns?: number;
+  /**
+   * Further runs allowed for the final remove-one pass, so a long fast-check phase cannot leave
+   * the result unminimised. Default: four passes over the plan fast-check returned.
+   */
+  readonly maxRemoveRuns?: number;
   /** Only a violation of the original invariant counts as "still failing" (default true). */
   readonly sameInvariant?: boolean;
 }
@@ -73,8 +78,9 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
   const target = first.violation.invariant;
   let runs = 1;
   let capped = false;
+  let limit = maxRuns;
   const fails = (plan: FaultPlan): boolean => {
-    if (runs >= maxRuns) {
+    if (runs >= limit) {
       capped = true;
       return false;
     }
@@ -109,6 +115,7 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
     }
     const shrunk = details.counterexample[0];
     fastCheck = { seed: fcSeed, path: details.counterexamplePath, numShrinks: details.numShrinks, plan: shrunk };
+    limit = runs + (options.maxRemoveRuns ?? 4 * shrunk.actions.length);
     plan = removeOneAtATime(shrunk, fails);
   } else {
     plan = removeOneAtATime(first.plan, fails);

@@ -223,7 +223,7 @@ export const createRaft: RaftFactory = (host: NodeHost, config) => {
   };
 
   return {
-    receive(from, message) {
+    receive(from: string, message: unknown) {
       raft.emit('data', message, (reply: unknown) => {
         if (reply !== undefined) host.send(from, wire(reply));
       });

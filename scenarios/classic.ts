@@ -31,6 +31,12 @@ const unreliable = (at: number): FaultAction => ({
   longDelay: { minMs: 300, maxMs: 900 },
 });
 
+/** Busy clients and a small compaction threshold, so followers that fall behind need InstallSnapshot. */
+const compacting = {
+  implementationOptions: { snapshotThreshold: 20 },
+  workload: { clients: 5, thinkMs: { minMs: 5, maxMs: 15 } },
+} as const;
+
 /** Crash whoever leads every `everyMs`, restart it `downMs` later: the paper's Figure 8 schedule. */
 function leaderCrashes(from: number, to: number, everyMs: number, downMs: number): FaultAction[] {
   const actions: FaultAction[] = [];
@@ -232,8 +238,7 @@ export const CLASSIC_SCENARIOS: readonly Scenario[] = [
     description: 'a follower is cut off while the log is compacted: it catches up through InstallSnapshot',
     nodes: 3,
     faultWindowMs: 2500,
-    implementationOptions: { snapshotThreshold: 20 },
-    workload: { clients: 5, thinkMs: { minMs: 5, maxMs: 15 } },
+    ...compacting,
     plan: plan({ at: 300, kind: 'isolate', node: 'n3' }),
     checks: [snapshotInstalled(), converged()],
   },
@@ -242,8 +247,7 @@ export const CLASSIC_SCENARIOS: readonly Scenario[] = [
     description: 'InstallSnapshot while servers crash and restart',
     nodes: 3,
     faultWindowMs: 3000,
-    implementationOptions: { snapshotThreshold: 20 },
-    workload: { clients: 5, thinkMs: { minMs: 5, maxMs: 15 } },
+    ...compacting,
     plan: plan(
       { at: 300, kind: 'crash', node: 'n3' },
       { at: 1500, kind: 'restart', node: 'n3' },
@@ -257,8 +261,7 @@ export const CLASSIC_SCENARIOS: readonly Scenario[] = [
     description: 'InstallSnapshot on an unreliable network',
     nodes: 3,
     faultWindowMs: 3000,
-    implementationOptions: { snapshotThreshold: 20 },
-    workload: { clients: 5, thinkMs: { minMs: 5, maxMs: 15 } },
+    ...compacting,
     plan: plan(unreliable(0), { at: 300, kind: 'isolate', node: 'n2' }, { at: 2000, kind: 'heal' }),
     checks: [converged()],
   },

@@ -98,10 +98,6 @@ export class ClientPool {
     this.stopped = true;
   }
 
-  get count(): number {
-    return this.names.length;
-  }
-
   clientName(client: number): string {
     return this.names[client]!;
   }

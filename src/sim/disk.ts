@@ -16,7 +16,6 @@ export class SimDisk implements DurableStorage {
   private readonly durable = new Map<string, unknown>();
   private pending: PendingWrite[] = [];
   private readonly overlay = new Map<string, PendingWrite>();
-  syncs = 0;
 
   get(key: string): unknown {
     const buffered = this.overlay.get(key);
@@ -48,15 +47,10 @@ export class SimDisk implements DurableStorage {
   }
 
   sync(): void {
-    this.syncs++;
     if (this.pending.length === 0) return;
     for (const write of this.pending) this.persist(write);
     this.pending = [];
     this.overlay.clear();
-  }
-
-  get unsyncedWrites(): number {
-    return this.pending.length;
   }
 
   /** The node crashed: unsynced writes are lost, all of them or (torn) all but a random prefix. */

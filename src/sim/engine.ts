@@ -106,7 +106,6 @@ class NodeSlot {
   epoch = 0;
   incarnation = 0;
   raft: RaftNode | undefined;
-  host: SimHost | undefined;
   kv = new KvStateMachine();
   readonly timers = new Map<number, () => void>();
   /** Client requests waiting for their command to be applied here, by command id. */
@@ -259,10 +258,6 @@ export class Simulation {
     }
   }
 
-  get clusterConfig(): ClusterConfig {
-    return this.config;
-  }
-
   /** Runs to the end (or the first violation) and returns the result. */
   run(): RunResult {
     try {
@@ -349,7 +344,6 @@ export class Simulation {
     slot.incarnation++;
     slot.kv = new KvStateMachine();
     const host = new SimHost(this, slot, slot.epoch, this.rng.fork(`node:${slot.id}:${slot.incarnation}`));
-    slot.host = host;
     slot.raft = this.callAdapter(slot, restart ? 'factory (restart)' : 'factory', () => this.options.factory(host, this.config));
     const view = this.inspect(slot);
     slot.view = view;
@@ -437,11 +431,7 @@ export class Simulation {
     if (typeof raft.read === 'function') caps.push('read');
     if (typeof raft.changeMembership === 'function') caps.push('membership');
     this.capabilities = caps;
-    const info: ClusterInfo = {
-      nodes: this.config.nodes,
-      initialMembers: this.config.initialMembers,
-      electionTimeoutMaxMs: this.config.timing.electionTimeoutMaxMs,
-    };
+    const info = this.clusterInfo();
     for (const definition of this.options.checkers ?? []) {
       const missing = definition.needs.filter((need) => !caps.includes(need));
       if (missing.length > 0) {
@@ -825,6 +815,10 @@ export class Simulation {
     throw new StopRun({ invariant, message, time: this.now, step: this.steps });
   }
 
+  private clusterInfo(): ClusterInfo {
+    return { nodes: this.config.nodes, initialMembers: this.config.initialMembers, electionTimeoutMaxMs: this.config.timing.electionTimeoutMaxMs };
+  }
+
   private finish(): void {
     const finalViews = new Map<NodeId, NodeView>();
     const finalStates = new Map<NodeId, { appliedIndex: number; entries: [string, string][] }>();
@@ -834,7 +828,7 @@ export class Simulation {
       finalStates.set(slot.id, { appliedIndex: slot.kv.appliedIndex, entries: slot.kv.entries() });
     }
     const record: RunRecord = {
-      cluster: { nodes: this.config.nodes, initialMembers: this.config.initialMembers, electionTimeoutMaxMs: this.config.timing.electionTimeoutMaxMs },
+      cluster: this.clusterInfo(),
       history: this.history,
       statuses: this.statuses,
       healedAt: this.healedAt,

@@ -17,9 +17,9 @@ import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
  * shrinks through the arbitrary's own shrink tree. Its `counterexamplePath` together with the seed
  * name the plan it shrank to, and `planAtPath` walks back to it. fast-check shrinks along the
  * arbitrary's structure (episodes, swarm), which can leave actions that are individually
- * unnecessary, so its result is then shrunk further by removing one action at a time until no
- * single removal keeps the failure (a 1-minimal plan). A fixed plan (the scenario's own, or a plan
- * given to replay) has no shrink tree and gets only that second step.
+ * unnecessary, so its result is then shrunk further by removing actions (see removeActions)
+ * until neither one action nor a pair can go. A fixed plan (the scenario's own, or a plan given
+ * to replay) has no shrink tree and gets only that second step.
  *
  * The number of runs is capped (`maxRuns`); past the cap every candidate counts as passing, which
  * stops shrinking deterministically: the result depends on the inputs only, never on wall time.
@@ -28,8 +28,9 @@ export interface ShrinkOptions {
   /** Simulation runs allowed, the first (original) one included. Default 400. */
   readonly maxRuns?: number;
   /**
-   * Further runs allowed for the final remove-one pass, so a long fast-check phase cannot leave
-   * the result unminimised. Default: four passes over the plan fast-check returned.
+   * Further runs allowed for the final removal passes, so a long fast-check phase cannot leave
+   * the result unminimised. Default: four single-removal passes and one pair pass over the plan
+   * fast-check returned.
    */
   readonly maxRemoveRuns?: number;
   /** Only a violation of the original invariant counts as "still failing" (default true). */
@@ -51,7 +52,7 @@ export interface ShrinkResult {
   readonly originalViolation: Violation;
   readonly plan: FaultPlan;
   readonly violation: Violation;
-  readonly method: 'fast-check, then remove-one' | 'remove-one';
+  readonly method: 'fast-check, then removal' | 'removal';
   readonly fastCheck?: FastCheckTrail;
   /** Simulation runs spent shrinking, the original one included. */
   readonly runs: number;
@@ -115,10 +116,11 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
     }
     const shrunk = details.counterexample[0];
     fastCheck = { seed: fcSeed, path: details.counterexamplePath, numShrinks: details.numShrinks, plan: shrunk };
-    limit = runs + (options.maxRemoveRuns ?? 4 * shrunk.actions.length);
-    plan = removeOneAtATime(shrunk, fails);
+    const n = shrunk.actions.length;
+    limit = runs + (options.maxRemoveRuns ?? 4 * n + (n * (n - 1)) / 2);
+    plan = removeActions(shrunk, fails);
   } else {
-    plan = removeOneAtATime(first.plan, fails);
+    plan = removeActions(first.plan, fails);
   }
   const last = runScenario(scenario, seed, { ...base, plan });
   if (!last.violation) throw new Error(`shrink: the shrunk plan of seed ${seed} no longer fails; the simulation is not deterministic`);
@@ -127,27 +129,45 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
     originalViolation: first.violation,
     plan,
     violation: last.violation,
-    method: generated ? 'fast-check, then remove-one' : 'remove-one',
+    method: generated ? 'fast-check, then removal' : 'removal',
     ...(fastCheck ? { fastCheck } : {}),
     runs,
     capped,
   };
 }
 
-/** Greedy 1-minimisation: drop single actions, last first, while the failure remains. */
-function removeOneAtATime(plan: FaultPlan, fails: (plan: FaultPlan) => boolean): FaultPlan {
+/**
+ * Greedy minimisation: drop single actions, last first, while the failure remains (1-minimal);
+ * then try dropping pairs, because some actions only matter together — a crash and the restart
+ * of the node it hit, a partition and its heal — and removing either alone changes the run in
+ * a way that loses the failure. After a successful pair removal, single removals are retried.
+ */
+export function removeActions(plan: FaultPlan, fails: (plan: FaultPlan) => boolean): FaultPlan {
   let actions = [...plan.actions];
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let i = actions.length - 1; i >= 0; i--) {
-      const candidate = { version: FAULT_PLAN_VERSION, actions: actions.filter((_, j) => j !== i) } as FaultPlan;
-      if (fails(candidate)) {
-        actions = [...candidate.actions];
-        changed = true;
+  const without = (drop: (j: number) => boolean): FaultPlan => ({ version: FAULT_PLAN_VERSION, actions: actions.filter((_, j) => !drop(j)) });
+  for (;;) {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (let i = actions.length - 1; i >= 0; i--) {
+        const candidate = without((j) => j === i);
+        if (fails(candidate)) {
+          actions = [...candidate.actions];
+          changed = true;
+        }
       }
     }
+    let pairRemoved = false;
+    for (let i = actions.length - 1; i >= 1 && !pairRemoved; i--) {
+      for (let k = i - 1; k >= 0 && !pairRemoved; k--) {
+        const candidate = without((j) => j === i || j === k);
+        if (fails(candidate)) {
+          actions = [...candidate.actions];
+          pairRemoved = true;
+        }
+      }
+    }
+    if (!pairRemoved) return { version: FAULT_PLAN_VERSION, actions };
   }
-  return { version: FAULT_PLAN_VERSION, actions };
 }
 
 /**

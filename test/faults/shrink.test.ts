@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatePlan } from '../../src/faults/generate.ts';
-import { planAtPath, shrinkFailure } from '../../src/faults/shrink.ts';
+import { planAtPath, removeActions, shrinkFailure } from '../../src/faults/shrink.ts';
+import { FAULT_PLAN_VERSION, type FaultAction, type FaultPlan } from '../../src/faults/plan.ts';
 import { buildReport, loadReport, writeReport } from '../../src/report/report.ts';
 import { replayReport } from '../../src/report/replay.ts';
 import { runScenario, type RunSettings } from '../../src/runner.ts';
@@ -64,7 +65,7 @@ describe('finding, shrinking, reporting and replaying a planted bug', () => {
     const original = runScenario(defaultScenario, seed!, s).plan;
     const fixed: Scenario = { ...defaultScenario, name: 'fixed', generate: undefined, plan: original };
     const shrink = shrinkFailure(fixed, seed!, s)!;
-    expect(shrink.method).toBe('remove-one');
+    expect(shrink.method).toBe('removal');
     expect(shrink.fastCheck).toBeUndefined();
     expect(shrink.plan.actions.length).toBeLessThanOrEqual(original.actions.length);
     expect(runScenario(fixed, seed!, { ...s, plan: shrink.plan }).violation?.invariant).toBe('election-safety');
@@ -72,5 +73,25 @@ describe('finding, shrinking, reporting and replaying a planted bug', () => {
 
   it('returns undefined for a passing run', () => {
     expect(shrinkFailure(defaultScenario, 1, settings('none'))).toBeUndefined();
+  });
+});
+
+describe('removal after fast-check', () => {
+  const crash: FaultAction = { at: 100, kind: 'crash', node: 'n1', loss: 'all' };
+  const restart: FaultAction = { at: 200, kind: 'restart', node: 'n1' };
+  const isolate: FaultAction = { at: 300, kind: 'isolate', node: 'n2' };
+  const heal: FaultAction = { at: 400, kind: 'heal' };
+  const plan: FaultPlan = { version: FAULT_PLAN_VERSION, actions: [crash, restart, isolate, heal] };
+  const has = (p: { actions: readonly FaultAction[] }, a: FaultAction): boolean => p.actions.includes(a);
+
+  it('drops a pair of actions that only matter together (no single removal keeps the failure)', () => {
+    // The failure needs the isolation; the crash and the restart must go or stay together.
+    const fails = (p: FaultPlan): boolean => has(p, isolate) && has(p, crash) === has(p, restart);
+    expect(removeActions(plan, fails).actions).toEqual([isolate]);
+  });
+
+  it('keeps every action that the failure needs', () => {
+    const fails = (p: FaultPlan): boolean => has(p, crash) && has(p, isolate);
+    expect(removeActions(plan, fails).actions).toEqual([crash, isolate]);
   });
 });

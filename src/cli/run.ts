@@ -192,7 +192,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
           replay: replayCommand(json),
           originalActions: report.originalPlan.actions.length,
           shrunkActions: report.plan.actions.length,
-          fastCheck: report.fastCheck ? { seed: report.fastCheck.seed, path: report.fastCheck.path } : null,
+          fastCheck: report.fastCheck && report.shrink.method === 'fast-check, then removal' ? { seed: report.fastCheck.seed, path: report.fastCheck.path } : null,
         });
       }
       detail = reports.map((r) => r.report);

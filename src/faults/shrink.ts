@@ -11,26 +11,27 @@ import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
  * engine forks its random streams by purpose, removing one action perturbs the rest of the run
  * little, so a smaller plan usually keeps the failure.
  *
- * A generated plan is shrunk by fast-check itself: `fc.check` over the plan arbitrary with the run
- * seed as fast-check's seed draws, as its first value, the very plan the run used (see
- * generate.ts); the property "no violation of the same invariant" fails on it, and fast-check
- * shrinks through the arbitrary's own shrink tree. Its `counterexamplePath` together with the seed
- * name the plan it shrank to, and `planAtPath` walks back to it. fast-check shrinks along the
- * arbitrary's structure (episodes, swarm), which can leave actions that are individually
- * unnecessary, so its result is then shrunk further by removing actions (see removeActions)
- * until neither one action nor a pair can go. A fixed plan (the scenario's own, or a plan given
- * to replay) has no shrink tree and gets only that second step.
+ * Two shrinkers run and the shorter result wins:
+ *  - removal (removeActions): delta-debugging-style removal of chunks, single actions and pairs
+ *    from the failing plan. It works on any plan (the scenario's own, one given to replay) and
+ *    costs tens of runs;
+ *  - for a generated plan, fast-check itself: `fc.check` over the plan arbitrary with the run
+ *    seed as fast-check's seed draws, as its first value, the very plan the run used (see
+ *    generate.ts); the property "no violation of the same invariant" fails on it, and fast-check
+ *    shrinks through the arbitrary's shrink tree (episodes, swarm, and simpler values). Its
+ *    `counterexamplePath` together with the seed name the plan it shrank to (`planAtPath` walks
+ *    back to it), and removal then finishes it.
  *
- * The number of runs is capped (`maxRuns`); past the cap every candidate counts as passing, which
- * stops shrinking deterministically: the result depends on the inputs only, never on wall time.
+ * Runs are capped (`maxRuns` for fast-check, `maxRemoveRuns` for each removal); past a cap every
+ * candidate counts as passing, which stops shrinking deterministically: the result depends on
+ * the inputs only, never on wall time.
  */
 export interface ShrinkOptions {
-  /** Simulation runs allowed, the first (original) one included. Default 400. */
+  /** Simulation runs fast-check's shrinking may spend, the original run included. Default 400. */
   readonly maxRuns?: number;
   /**
-   * Further runs allowed for the final removal passes, so a long fast-check phase cannot leave
-   * the result unminimised. Default: four single-removal passes and one pair pass over the plan
-   * fast-check returned.
+   * Runs each removal may spend. Default: enough for four single-removal passes and one pair
+   * pass over the plan it starts from.
    */
   readonly maxRemoveRuns?: number;
   /** Only a violation of the original invariant counts as "still failing" (default true). */
@@ -43,7 +44,7 @@ export interface FastCheckTrail {
   /** fast-check's counterexamplePath: replays the shrink steps from that seed. */
   readonly path: string;
   readonly numShrinks: number;
-  /** The plan fast-check shrank to (the final plan is it, or a subsequence of it). */
+  /** The plan fast-check shrank to (with method 'fast-check, then removal', the final plan is it or a subsequence of it). */
   readonly plan: FaultPlan;
 }
 
@@ -52,7 +53,9 @@ export interface ShrinkResult {
   readonly originalViolation: Violation;
   readonly plan: FaultPlan;
   readonly violation: Violation;
+  /** Which shrinker's result won (see the comment at the top). */
   readonly method: 'fast-check, then removal' | 'removal';
+  /** fast-check's shrinking, when it ran (also when removal alone got further). */
   readonly fastCheck?: FastCheckTrail;
   /** Simulation runs spent shrinking, the original one included. */
   readonly runs: number;
@@ -79,20 +82,30 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
   const target = first.violation.invariant;
   let runs = 1;
   let capped = false;
-  let limit = maxRuns;
-  const fails = (plan: FaultPlan): boolean => {
-    if (runs >= limit) {
-      capped = true;
-      return false;
-    }
-    runs++;
-    const v = runScenario(scenario, seed, { ...base, plan }).violation;
-    return v !== undefined && (!sameInvariant || v.invariant === target);
+  /** A "still fails?" test that allows `budget` runs, then answers "no" (deterministically). */
+  const failsWithin = (budget: number): ((plan: FaultPlan) => boolean) => {
+    let left = budget;
+    return (plan) => {
+      if (left <= 0) {
+        capped = true;
+        return false;
+      }
+      left--;
+      runs++;
+      const v = runScenario(scenario, seed, { ...base, plan }).violation;
+      return v !== undefined && (!sameInvariant || v.invariant === target);
+    };
   };
+  const removalBudget = (n: number): number => options.maxRemoveRuns ?? 4 * n + (n * (n - 1)) / 2;
+  // Removal alone is cheap (tens of runs) and often gets furthest; fast-check's structured
+  // shrinking sometimes finds a smaller plan removal cannot reach. Both run; the shorter wins.
+  const removed = removeActions(first.plan, failsWithin(removalBudget(first.plan.actions.length)));
   const generated = settings.plan === undefined && scenario.plan === undefined && scenario.generate !== undefined;
-  let plan: FaultPlan;
+  let plan = removed;
+  let method: ShrinkResult['method'] = 'removal';
   let fastCheck: FastCheckTrail | undefined;
-  if (generated) {
+  if (generated && removed.actions.length > 1) {
+    const fails = failsWithin(maxRuns - 1);
     const fcSeed = fastCheckSeed(seed);
     let firstSeen = true;
     // Shrinking the swarm (drawn first, then chained) redraws the episodes, and a redrawn plan
@@ -116,11 +129,11 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
     }
     const shrunk = details.counterexample[0];
     fastCheck = { seed: fcSeed, path: details.counterexamplePath, numShrinks: details.numShrinks, plan: shrunk };
-    const n = shrunk.actions.length;
-    limit = runs + (options.maxRemoveRuns ?? 4 * n + (n * (n - 1)) / 2);
-    plan = removeActions(shrunk, fails);
-  } else {
-    plan = removeActions(first.plan, fails);
+    const viaFastCheck = removeActions(shrunk, failsWithin(removalBudget(shrunk.actions.length)));
+    if (viaFastCheck.actions.length < removed.actions.length) {
+      plan = viaFastCheck;
+      method = 'fast-check, then removal';
+    }
   }
   const last = runScenario(scenario, seed, { ...base, plan });
   if (!last.violation) throw new Error(`shrink: the shrunk plan of seed ${seed} no longer fails; the simulation is not deterministic`);
@@ -129,7 +142,7 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
     originalViolation: first.violation,
     plan,
     violation: last.violation,
-    method: generated ? 'fast-check, then removal' : 'removal',
+    method,
     ...(fastCheck ? { fastCheck } : {}),
     runs,
     capped,
@@ -137,14 +150,26 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
 }
 
 /**
- * Greedy minimisation: drop single actions, last first, while the failure remains (1-minimal);
- * then try dropping pairs, because some actions only matter together — a crash and the restart
- * of the node it hit, a partition and its heal — and removing either alone changes the run in
- * a way that loses the failure. After a successful pair removal, single removals are retried.
+ * Greedy minimisation by removal, as delta debugging does (Zeller's ddmin): first whole chunks of
+ * the time-ordered plan (halves, then quarters, …) — in a long plan most episodes are unrelated to
+ * the failure, and removing them together costs one run where one-by-one costs one each — then
+ * single actions until no single removal keeps the failure (1-minimal), then pairs, because some
+ * actions only matter together (a crash and the restart of the node it hit, a partition and its
+ * heal) and removing either alone loses the failure. After a successful pair removal the single
+ * removals are retried.
  */
 export function removeActions(plan: FaultPlan, fails: (plan: FaultPlan) => boolean): FaultPlan {
   let actions = [...plan.actions];
   const without = (drop: (j: number) => boolean): FaultPlan => ({ version: FAULT_PLAN_VERSION, actions: actions.filter((_, j) => !drop(j)) });
+  for (let chunks = 2; Math.ceil(actions.length / chunks) > 1; chunks *= 2) {
+    const size = Math.ceil(actions.length / chunks);
+    // From the end backward, so a removal never shifts the chunks still to try.
+    for (let end = actions.length; end > 0; end -= size) {
+      const from = Math.max(0, end - size);
+      const candidate = without((j) => j >= from && j < end);
+      if (fails(candidate)) actions = [...candidate.actions];
+    }
+  }
   for (;;) {
     for (let changed = true; changed; ) {
       changed = false;

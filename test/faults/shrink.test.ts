@@ -39,11 +39,12 @@ describe('finding, shrinking, reporting and replaying a planted bug', () => {
       expect(shrink.violation.invariant).toBe('election-safety');
       expect(shrink.plan.actions.length).toBeLessThanOrEqual(3);
       expect(shrink.plan.actions.length).toBeLessThanOrEqual(shrink.originalPlan.actions.length);
-      // fast-check's seed and path name the shrunk plan.
-      expect(shrink.fastCheck).toBeDefined();
-      expect(planAtPath(defaultScenario, shrink.fastCheck!.seed, shrink.fastCheck!.path)).toEqual(shrink.fastCheck!.plan);
-      // The final plan is that plan with actions removed.
-      expect(shrink.plan.actions.every((a) => shrink.fastCheck!.plan.actions.includes(a))).toBe(true);
+      if (shrink.method === 'fast-check, then removal') {
+        // The final plan is the plan fast-check shrank to, with actions removed.
+        expect(shrink.plan.actions.every((a) => shrink.fastCheck!.plan.actions.includes(a))).toBe(true);
+      } else {
+        expect(shrink.plan.actions.every((a) => shrink.originalPlan.actions.includes(a))).toBe(true);
+      }
       sizes.push(`${shrink.originalPlan.actions.length}->${shrink.plan.actions.length}`);
 
       const report = buildReport({ scenario: defaultScenario, seed, implementation: 'test/support/broken-raft.ts', checkersModule: 'test/support/checkers.ts', settings: s }, shrink);
@@ -57,6 +58,16 @@ describe('finding, shrinking, reporting and replaying a planted bug', () => {
     }
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     console.log(`shrunk plans (actions before->after): ${sizes.join(', ')}`);
+  });
+
+  it("names fast-check's shrunk plan by seed and path (removal switched off to make fast-check's result the final one)", () => {
+    const s = settings('double-vote');
+    const seed = failingSeeds(defaultScenario, s, 1).find((x) => generatePlan(defaultScenario, x).actions.length > 1)!;
+    const shrink = shrinkFailure(defaultScenario, seed, s, { maxRuns: 300, maxRemoveRuns: 0 })!;
+    expect(shrink.method).toBe('fast-check, then removal');
+    expect(planAtPath(defaultScenario, shrink.fastCheck!.seed, shrink.fastCheck!.path)).toEqual(shrink.fastCheck!.plan);
+    expect(shrink.plan).toEqual(shrink.fastCheck!.plan);
+    expect(shrink.plan.actions.length).toBeLessThan(shrink.originalPlan.actions.length);
   });
 
   it('shrinks a fixed plan by removing actions, and the run seed stays fixed', () => {

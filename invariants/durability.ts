@@ -1,6 +1,6 @@
 import type { Command, NodeId, NodeView } from '../src/adapter/contract.ts';
-import type { Checker, CheckerDefinition, RunRecord, Violation } from './types.ts';
-import { LogMirror, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
+import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
+import { SharedLogs, type LogMirror, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
 
 interface Ack {
   readonly command: Command;
@@ -29,9 +29,11 @@ export const durability: CheckerDefinition = {
   description: 'acknowledged writes are in every later leader\'s log at their index, and visible in the final state',
   scope: 'step',
   needs: ['log'],
-  create(): Checker {
-    /** Per node, in one map lookup a step: its log mirror, the acknowledged indexes its log lacks, its leadership. */
-    const nodes = new Map<NodeId, { mirror: LogMirror; missing: Set<number>; leaderTerm: number | undefined }>();
+  create(cluster: ClusterInfo): Checker {
+    const logs = SharedLogs.forRun(cluster);
+    const me = logs.subscribe();
+    /** Per node, in one map lookup a step: the acknowledged indexes its log lacks, its leadership. */
+    const nodes = new Map<NodeId, { mirror: LogMirror | undefined; missing: Set<number>; leaderTerm: number | undefined }>();
     const acks: (Ack | undefined)[] = [];
     const ackList: Ack[] = [];
     /** First command applied at each index (from onApply), and the puts per key by index. */
@@ -52,9 +54,9 @@ export const durability: CheckerDefinition = {
       const log = view.log;
       if (!log) return undefined;
       let state = nodes.get(node);
-      if (!state) nodes.set(node, (state = { mirror: new LogMirror(), missing: new Set(), leaderTerm: undefined }));
-      const mirror = state.mirror;
-      const change = mirror.update(log);
+      if (!state) nodes.set(node, (state = { mirror: undefined, missing: new Set(), leaderTerm: undefined }));
+      const mirror = (state.mirror = logs.sync(me, node, log));
+      const change = mirror.change;
       const set = state.missing;
       if (set.size > 0 && mirror.snapshotIndex > change.oldSnapshotIndex) {
         // Covered by the new snapshot: cost bounded by what is dropped or by the advance.
@@ -117,7 +119,7 @@ export const durability: CheckerDefinition = {
         acks[index] = ack;
         ackList.push(ack);
         for (const state of nodes.values()) {
-          if (!state.mirror.holds(index, undefined, key)) state.missing.add(index);
+          if (!state.mirror?.holds(index, undefined, key)) state.missing.add(index);
         }
         return undefined;
       },

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
-import type { Checker, CheckerDefinition, Violation } from './types.ts';
-import { LogMirror, showEntry, showTime } from './util.ts';
+import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
+import { SharedLogs, showEntry, showTime } from './util.ts';
 
 /**
  * Leader Append-Only (Raft §5.3): while a node stays leader of one term, its log only grows at
@@ -14,18 +14,20 @@ export const leaderAppendOnly: CheckerDefinition = {
   description: 'a leader never overwrites or deletes entries of its own log during its term',
   scope: 'step',
   needs: ['log'],
-  create(): Checker {
-    /** Per node: its mirror, and the term it was leader of at its previous view in this incarnation. */
-    const nodes = new Map<NodeId, { mirror: LogMirror; leading: { term: number; since: number } | undefined }>();
+  create(cluster: ClusterInfo): Checker {
+    const logs = SharedLogs.forRun(cluster);
+    const me = logs.subscribe();
+    /** Per node: the term it was leader of at its previous view in this incarnation. */
+    const nodes = new Map<NodeId, { leading: { term: number; since: number } | undefined }>();
     const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
       let self = nodes.get(node);
-      if (!self) nodes.set(node, (self = { mirror: new LogMirror(), leading: undefined }));
+      if (!self) nodes.set(node, (self = { leading: undefined }));
       const was = self.leading;
       const stillLeader = was !== undefined && view.role === 'leader' && view.term === was.term;
-      const mirror = self.mirror;
-      const change = mirror.update(log, stillLeader);
+      const mirror = logs.sync(me, node, log);
+      const change = mirror.change;
       if (view.role === 'leader') {
         if (!stillLeader) self.leading = { term: view.term, since: time };
       } else {

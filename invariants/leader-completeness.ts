@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
-import type { Checker, CheckerDefinition, Violation } from './types.ts';
-import { LogMirror, showEntry, showTime } from './util.ts';
+import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
+import { SharedLogs, type LogMirror, showEntry, showTime } from './util.ts';
 
 interface Committed {
   readonly term: number;
@@ -33,9 +33,11 @@ export const leaderCompleteness: CheckerDefinition = {
   description: 'every committed entry is in the log of every leader of a later term (or under its snapshot)',
   scope: 'step',
   needs: ['log', 'commitIndex'],
-  create(): Checker {
-    /** Per node, one lookup a step: its mirror, how far its commitIndex was recorded, its leadership. */
-    const nodes = new Map<NodeId, { mirror: LogMirror; processed: number; leader: { term: number; since: number; required: number } | undefined }>();
+  create(cluster: ClusterInfo): Checker {
+    const logs = SharedLogs.forRun(cluster);
+    const me = logs.subscribe();
+    /** Per node, one lookup a step: how far its commitIndex was recorded, its leadership. */
+    const nodes = new Map<NodeId, { processed: number; leader: { term: number; since: number; required: number } | undefined }>();
     const committed: (Committed | undefined)[] = [];
     /** commit term → highest committed index recorded with that commit term (a sparse array: terms are integers). */
     const highestByTerm: number[] = [];
@@ -56,16 +58,15 @@ export const leaderCompleteness: CheckerDefinition = {
       const log = view.log;
       if (!log) return undefined;
       let self = nodes.get(node);
-      if (!self) nodes.set(node, (self = { mirror: new LogMirror(), processed: 0, leader: undefined }));
-      const mirror = self.mirror;
-      mirror.update(log);
+      if (!self) nodes.set(node, (self = { processed: 0, leader: undefined }));
+      const mirror = logs.sync(me, node, log);
       const commit = view.commitIndex;
       if (commit !== undefined) {
         const upTo = Math.min(commit, mirror.last);
         const done = self.processed;
         for (let i = Math.max(done, mirror.snapshotIndex) + 1; i <= upTo; i++) {
-          const term = mirror.terms[i]!;
-          const key = mirror.keys[i]!;
+          const term = mirror.term(i);
+          const key = mirror.key(i);
           const known = committed[i];
           if (known) {
             if (known.term !== term || known.key !== key) {
@@ -81,7 +82,7 @@ export const leaderCompleteness: CheckerDefinition = {
           for (const [leader, state] of leaders) {
             if (state.term <= view.term) continue;
             if (state.required < i) state.required = i;
-            const violation = missing(leader, state.term, state.since, nodes.get(leader)!.mirror, i);
+            const violation = missing(leader, state.term, state.since, logs.mirror(leader)!, i);
             if (violation) return violation;
           }
         }

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
-import type { Checker, CheckerDefinition, Violation } from './types.ts';
-import { Mirrors, showEntry, showKey, showTime } from './util.ts';
+import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
+import { SharedLogs, showEntry, showKey, showTime } from './util.ts';
 
 interface Registered {
   readonly key: string;
@@ -25,8 +25,9 @@ export const logMatching: CheckerDefinition = {
   description: 'logs that share an entry (same index and term) hold the same commands up to that index',
   scope: 'step',
   needs: ['log'],
-  create(): Checker {
-    const mirrors = new Mirrors();
+  create(cluster: ClusterInfo): Checker {
+    const logs = SharedLogs.forRun(cluster);
+    const me = logs.subscribe();
     /**
      * What the first log holding (index, term) held. Most indexes only ever see one term, so the
      * first term of each index lives in flat arrays (no allocation per entry) and any other term
@@ -38,12 +39,12 @@ export const logMatching: CheckerDefinition = {
     const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      const mirror = mirrors.get(node);
-      const change = mirror.update(log);
+      const mirror = logs.sync(me, node, log);
+      const change = mirror.change;
       for (let i = change.from; i <= change.newLast; i++) {
-        const term = mirror.terms[i]!;
-        const key = mirror.keys[i]!;
-        const prevTerm = i - 1 === mirror.snapshotIndex ? mirror.snapshotTerm : mirror.terms[i - 1]!;
+        const term = mirror.term(i);
+        const key = mirror.key(i);
+        const prevTerm = mirror.prevTerm(i);
         if (term < prevTerm) {
           return {
             invariant: 'log-matching',
@@ -75,7 +76,7 @@ export const logMatching: CheckerDefinition = {
           };
         }
         if (first.prevTerm !== prevTerm) {
-          const theirs = first.node === node ? undefined : mirrors.get(first.node);
+          const theirs = first.node === node ? undefined : logs.mirror(first.node);
           const detail = theirs && theirs.termAt(i) === term && theirs.termAt(i - 1) === first.prevTerm
             ? ` (${first.node} now holds ${showEntry(first.prevTerm, theirs.keyAt(i - 1))} there, ${node} holds ${showEntry(prevTerm, mirror.keyAt(i - 1))})`
             : '';

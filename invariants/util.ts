@@ -1,8 +1,8 @@
 import type { Command, LogView, NodeId } from '../src/adapter/contract.ts';
 
 /**
- * Helpers shared by the checkers. Nothing here keeps global state: each checker instance owns
- * its own mirrors, so checkers stay independent of each other and of the engine.
+ * Helpers shared by the checkers. The log checkers of one run share one mirror per node
+ * (SharedLogs); nothing else is shared between checkers, and nothing is global.
  */
 
 /** A framework client command, recognised by shape (the same test the framework's state machine uses). */
@@ -56,48 +56,57 @@ export interface MirrorChange {
   oldLast: number;
   newLast: number;
   oldSnapshotIndex: number;
-  /** With keepReplaced: the entries the update replaced or removed, from `from` to oldLast. */
-  replaced: { readonly index: number; readonly term: number; readonly key: string }[];
+  /** The entries the update replaced or removed, from `from` (or above the old snapshot) to oldLast. */
+  readonly replaced: { readonly index: number; readonly term: number; readonly key: string }[];
 }
 
-const NOTHING_REPLACED: MirrorChange['replaced'] = [];
+/** Entries of the mirror below the snapshot are dropped once this many have piled up (and at least as many as are kept). */
+const DROP_AT_LEAST = 1024;
 
 /**
- * A per-node copy of (term, command key) for every log entry the checker has seen, kept in
+ * A per-node copy of (term, command key) for every log entry above the node's snapshot, kept in
  * step with the node's LogView by comparing only the changed suffix: it scans back from the
  * end until an entry equals its copy (same term and same command; the command object's identity
  * is tried first, which makes the common no-change step cost two reads). The cost of an update is
  * proportional to the number of entries that changed, never to the log's length. The mirror
  * assumes an unchanged last entry means an unchanged log below it, which is what makes a step
  * O(1): a rewrite hidden under an unchanged suffix goes unseen by the mirror.
+ *
+ * Memory: the copy is a window [base, last]; entries at or below the node's snapshot are never
+ * read (termAt, keyAt and holds answer from the snapshot there), so they are dropped once enough
+ * have piled up. A node whose snapshot goes back (a restart from an older disk) is reloaded from
+ * its LogView for the entries the window no longer holds.
  */
 export class LogMirror {
-  /** Index 0 is a sentinel; entries at or below `snapshotIndex` are covered by the node's snapshot. */
-  readonly terms: number[] = [0];
-  readonly keys: string[] = [''];
-  private readonly commands: unknown[] = [undefined];
+  /** terms[i - base], keys[i - base], commands[i - base] for base <= i <= last. */
+  private terms: number[] = [];
+  private keys: string[] = [];
+  private commands: unknown[] = [];
+  private base = 1;
   last = 0;
   snapshotIndex = 0;
   snapshotTerm = 0;
   /** Whether the mirror was ever synchronised with a LogView. */
   seen = false;
-  /** What the last update changed; one object reused, valid until the next update. */
-  private readonly change: MirrorChange = { from: 1, oldLast: 0, newLast: 0, oldSnapshotIndex: 0, replaced: NOTHING_REPLACED };
+  /** What the last update changed; one object (and one replaced list) reused, valid until the next update. */
+  readonly change: MirrorChange = { from: 1, oldLast: 0, newLast: 0, oldSnapshotIndex: 0, replaced: [] };
 
-  update(log: LogView, keepReplaced = false): MirrorChange {
+  update(log: LogView): MirrorChange {
     const oldLast = this.last;
     const oldSnapshotIndex = this.snapshotIndex;
     const newLast = log.lastIndex;
     const snap = log.snapshotIndex;
     const { terms, keys, commands } = this;
-    let i = newLast;
+    let base = this.base;
+    // A snapshot gone back below the window (a restart from an older disk): reload all above it.
+    let i = snap + 1 < base ? snap : newLast;
     while (i > snap) {
-      if (i <= oldLast) {
+      if (i <= oldLast && i >= base) {
         const term = log.termAt(i);
-        if (terms[i] === term) {
+        if (terms[i - base] === term) {
           const command = log.commandAt(i);
-          if (commands[i] === command || keys[i] === commandKey(command)) {
-            commands[i] = command;
+          if (commands[i - base] === command || keys[i - base] === commandKey(command)) {
+            commands[i - base] = command;
             break;
           }
         }
@@ -105,23 +114,34 @@ export class LogMirror {
       i--;
     }
     const from = Math.max(i + 1, snap + 1);
-    let replaced = NOTHING_REPLACED;
-    if (keepReplaced && Math.max(from, oldSnapshotIndex + 1) <= oldLast) {
-      replaced = [];
-      for (let j = Math.max(from, oldSnapshotIndex + 1); j <= oldLast; j++) {
-        if (terms[j] !== undefined) replaced.push({ index: j, term: terms[j]!, key: keys[j]! });
-      }
+    const replaced = this.change.replaced;
+    if (replaced.length > 0) replaced.length = 0;
+    for (let j = Math.max(from, oldSnapshotIndex + 1, base); j <= oldLast; j++) {
+      replaced.push({ index: j, term: terms[j - base]!, key: keys[j - base]! });
     }
-    if (newLast < terms.length - 1) {
-      terms.length = newLast + 1;
-      keys.length = newLast + 1;
-      commands.length = newLast + 1;
+    if (from < base) {
+      // Reload from `from`, below the window.
+      this.terms = [];
+      this.keys = [];
+      this.commands = [];
+      this.base = base = from;
+    } else if (newLast - base + 1 < terms.length) {
+      terms.length = newLast - base + 1;
+      keys.length = newLast - base + 1;
+      commands.length = newLast - base + 1;
     }
     for (let j = from; j <= newLast; j++) {
       const command = log.commandAt(j);
-      terms[j] = log.termAt(j);
-      keys[j] = commandKey(command);
-      commands[j] = command;
+      this.terms[j - base] = log.termAt(j);
+      this.keys[j - base] = commandKey(command);
+      this.commands[j - base] = command;
+    }
+    const drop = snap + 1 - base;
+    if (drop >= DROP_AT_LEAST && drop >= newLast - snap) {
+      this.terms.splice(0, drop);
+      this.keys.splice(0, drop);
+      this.commands.splice(0, drop);
+      this.base = snap + 1;
     }
     this.last = newLast;
     this.snapshotIndex = snap;
@@ -132,45 +152,107 @@ export class LogMirror {
     change.oldLast = oldLast;
     change.newLast = newLast;
     change.oldSnapshotIndex = oldSnapshotIndex;
-    change.replaced = replaced;
     return change;
+  }
+
+  /** Term of an entry above the snapshot (snapshotIndex < index <= last), without checks. */
+  term(index: number): number {
+    return this.terms[index - this.base]!;
+  }
+
+  /** Command key of an entry above the snapshot (snapshotIndex < index <= last), without checks. */
+  key(index: number): string {
+    return this.keys[index - this.base]!;
+  }
+
+  /** Term of the entry below `index` (> snapshotIndex): the snapshot's term right above the snapshot. */
+  prevTerm(index: number): number {
+    return index - 1 === this.snapshotIndex ? this.snapshotTerm : this.terms[index - 1 - this.base]!;
   }
 
   /** Term of the entry at index as last seen (snapshotTerm at the snapshot index; undefined if unknown). */
   termAt(index: number): number | undefined {
     if (index === this.snapshotIndex) return this.snapshotTerm;
     if (index < this.snapshotIndex || index > this.last) return undefined;
-    return this.terms[index];
+    return this.terms[index - this.base];
   }
 
   keyAt(index: number): string | undefined {
     if (index <= this.snapshotIndex || index > this.last) return undefined;
-    return this.keys[index];
+    return this.keys[index - this.base];
   }
 
   /** True when the node holds (term, key) at index, or its snapshot covers index. */
   holds(index: number, term: number | undefined, key: string): boolean {
     if (index <= this.snapshotIndex) return true;
     if (index > this.last) return false;
-    return this.keys[index] === key && (term === undefined || this.terms[index] === term);
+    return this.keys[index - this.base] === key && (term === undefined || this.terms[index - this.base] === term);
+  }
+
+  /** How many entries the mirror holds (its memory, for tests). */
+  get held(): number {
+    return this.terms.length;
   }
 }
 
-/** Per-node mirrors, created on first sight. */
-export class Mirrors {
-  private readonly byNode = new Map<NodeId, LogMirror>();
+interface SharedNode {
+  readonly mirror: LogMirror;
+  /** Updates of the mirror so far; a subscriber that has read the latest one is at this epoch. */
+  epoch: number;
+  /** The LogView of the latest update. */
+  log: LogView | undefined;
+  /** Per subscriber: the epoch it last read. */
+  readonly read: number[];
+}
 
-  get(node: NodeId): LogMirror {
-    let mirror = this.byNode.get(node);
-    if (!mirror) {
-      mirror = new LogMirror();
-      this.byNode.set(node, mirror);
-    }
-    return mirror;
+/**
+ * One log mirror per node for all the log checkers of a run (log-matching, leader-append-only,
+ * leader-completeness, durability): the engine offers each step to every checker in turn with
+ * the same view, and the first of them to ask updates the node's mirror; the others read the
+ * change it found. A subscriber that already read the latest update (or that brings another
+ * LogView) starts a new update: so one subscriber alone updates at every step, and checkers
+ * driven by hand in tests each see their own steps. The protocol assumes what the engine does:
+ * every subscriber sees every step (one that skipped a step would see only the step after it).
+ *
+ * A run is a ClusterInfo object: the engine creates one per run and hands it to every checker.
+ * Once a run's mirrors have been used, a checker created later with the same ClusterInfo (as
+ * tests do with a shared constant) gets fresh ones.
+ */
+export class SharedLogs {
+  private static readonly runs = new WeakMap<object, SharedLogs>();
+  private readonly nodes = new Map<NodeId, SharedNode>();
+  private subscribers = 0;
+  private used = false;
+
+  /** The shared mirrors of the run `cluster` identifies. */
+  static forRun(cluster: object): SharedLogs {
+    let shared = SharedLogs.runs.get(cluster);
+    if (!shared || shared.used) SharedLogs.runs.set(cluster, (shared = new SharedLogs()));
+    return shared;
   }
 
-  entries(): IterableIterator<[NodeId, LogMirror]> {
-    return this.byNode.entries();
+  /** A subscriber id, to pass to sync. */
+  subscribe(): number {
+    return this.subscribers++;
+  }
+
+  /** The node's mirror, up to date with `log`; its `change` is what the latest update found. */
+  sync(subscriber: number, node: NodeId, log: LogView): LogMirror {
+    this.used = true;
+    let state = this.nodes.get(node);
+    if (!state) this.nodes.set(node, (state = { mirror: new LogMirror(), epoch: 0, log: undefined, read: [] }));
+    if (state.read[subscriber] === state.epoch || state.log !== log) {
+      state.mirror.update(log);
+      state.epoch++;
+      state.log = log;
+    }
+    state.read[subscriber] = state.epoch;
+    return state.mirror;
+  }
+
+  /** The node's mirror as last updated (undefined if never seen). */
+  mirror(node: NodeId): LogMirror | undefined {
+    return this.nodes.get(node)?.mirror;
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkLinearizable } from '../../invariants/linearizability.ts';
-import { benchCheckers, benchLinearizability, randomHistory } from '../../src/bench/checkers.ts';
+import { benchCheckers, benchEngine, benchLinearizability, randomHistory } from '../../src/bench/checkers.ts';
 
 describe('checker benchmarks', () => {
   it('generated linearizable histories pass; corrupting one read makes them fail', () => {
@@ -17,9 +17,19 @@ describe('checker benchmarks', () => {
   it('benchCheckers and benchLinearizability report their figures', async () => {
     const steps = await benchCheckers({ prefill: 2000, steps: 5000, rounds: 1, engine: false });
     expect(steps.overheadRatio).toBeGreaterThan(0);
+    expect(steps.syntheticStepOverheadRatio).toBe(steps.overheadRatio); // no engine bench here
+    expect(steps.tenThousandEntryLogOverheadRatio).toBeUndefined();
     expect(steps.logLengthTo).toBeGreaterThanOrEqual(2000);
     const lin = benchLinearizability();
     expect(lin.ops10kMs).toBeGreaterThan(0);
     expect(lin.concurrent10Ms).toBeGreaterThan(0);
+  });
+
+  it('benchEngine times one real run with the step checkers on and off (same trace hash), its log never compacted', async () => {
+    const engine = await benchEngine({ rounds: 1, virtualMs: 3000 });
+    expect(engine).toBeDefined();
+    expect(engine!.ratio).toBeGreaterThan(0);
+    expect(engine!.events).toBeGreaterThan(1000);
+    expect(engine!.logLength).toBeGreaterThan(64); // past the default snapshot threshold: nothing compacted it
   });
 });

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeId, NodeView } from '../../src/adapter/contract.ts';
+import { durability } from '../../invariants/durability.ts';
+import { leaderAppendOnly } from '../../invariants/leader-append-only.ts';
+import { leaderCompleteness } from '../../invariants/leader-completeness.ts';
+import { logMatching } from '../../invariants/log-matching.ts';
+import type { Checker, ClusterInfo, Violation } from '../../invariants/types.ts';
+import { LogMirror, SharedLogs } from '../../invariants/util.ts';
+import { cmd, log, spec, view } from './helpers.ts';
+
+/** A fresh run: its own ClusterInfo object, every log checker created for it, offered each step in turn as the engine does. */
+function run() {
+  const cluster: ClusterInfo = { nodes: ['n1', 'n2', 'n3'], initialMembers: ['n1', 'n2', 'n3'], electionTimeoutMaxMs: 300 };
+  const checkers: Checker[] = [logMatching, leaderAppendOnly, leaderCompleteness, durability].map((d) => d.create(cluster));
+  return (node: NodeId, v: NodeView, time: number): Violation | undefined => {
+    for (const c of checkers) {
+      const violation = c.afterStep?.(node, v, time);
+      if (violation) return violation;
+    }
+    return undefined;
+  };
+}
+
+describe('log checkers sharing one mirror per node', () => {
+  it('each still fires on its own violation when all four read the same mirrors', () => {
+    let step = run();
+    step('n1', view('leader', 2, { log: log(spec('1:a 2:b')), commitIndex: 0 }), 1);
+    expect(step('n2', view('follower', 2, { log: log(spec('1:a 2:x')), commitIndex: 0 }), 2)?.invariant).toBe('log-matching');
+
+    step = run();
+    step('n1', view('leader', 2, { log: log(spec('1:a 2:b')), commitIndex: 0 }), 1);
+    expect(step('n1', view('leader', 2, { log: log(spec('1:a')), commitIndex: 0 }), 2)?.invariant).toBe('leader-append-only');
+
+    step = run();
+    step('n1', view('leader', 1, { log: log(spec('1:a 1:b')), commitIndex: 2 }), 1);
+    step('n1', view('follower', 2, { log: log(spec('1:a 1:b')), commitIndex: 2 }), 2);
+    expect(step('n2', view('leader', 3, { log: log(spec('1:a')), commitIndex: 1 }), 3)?.invariant).toBe('leader-completeness');
+  });
+
+  it('updates a mirror once per step, and again for a new view of the same node', () => {
+    const shared = SharedLogs.forRun({});
+    const a = shared.subscribe();
+    const b = shared.subscribe();
+    const first = log(spec('1:a 1:b'));
+    expect(shared.sync(a, 'n1', first).change).toMatchObject({ from: 1, newLast: 2 });
+    expect(shared.sync(b, 'n1', first).change).toMatchObject({ from: 1, newLast: 2 }); // the same change, read again
+    const second = log(spec('1:a 1:b 1:c'));
+    expect(shared.sync(a, 'n1', second).change).toMatchObject({ from: 3, newLast: 3 });
+    expect(shared.sync(b, 'n1', second).change).toMatchObject({ from: 3, newLast: 3 });
+    // One subscriber alone: every call is a step.
+    expect(shared.sync(a, 'n1', second).change).toMatchObject({ from: 4, newLast: 3 });
+  });
+
+  it('gives a checker created after a run started (same ClusterInfo, as tests do) its own mirrors', () => {
+    const cluster = {};
+    const one = SharedLogs.forRun(cluster);
+    one.sync(one.subscribe(), 'n1', log(spec('1:a')));
+    expect(SharedLogs.forRun(cluster)).not.toBe(one);
+  });
+});
+
+describe('LogMirror memory', () => {
+  const entries = (n: number) => Array.from({ length: n }, (_, i) => [1, cmd(`c.${i + 1}`)] as const);
+
+  it('drops entries under the snapshot, and reloads them when a restart brings an older snapshot back', () => {
+    const mirror = new LogMirror();
+    const all = entries(6000);
+    mirror.update(log(all));
+    expect(mirror.held).toBe(6000);
+    // Compacted to 5000: the entries below are dropped from the copy.
+    mirror.update(log(all.slice(5000), 5000, 1));
+    expect(mirror.held).toBeLessThanOrEqual(1001);
+    expect(mirror.termAt(5000)).toBe(1);
+    expect(mirror.keyAt(5500)).toBe('c.5500');
+    expect(mirror.holds(10, 1, 'anything')).toBe(true); // under the snapshot
+    // A restart from a disk whose snapshot is at 100: everything above it is reloaded and compared again.
+    const change = mirror.update(log(all.slice(100), 100, 1));
+    expect(change.from).toBe(101);
+    expect(mirror.keyAt(101)).toBe('c.101');
+    expect(mirror.keyAt(6000)).toBe('c.6000');
+    expect(mirror.holds(4000, 1, 'c.4000')).toBe(true);
+    expect(mirror.holds(4000, 1, 'c.4001')).toBe(false);
+  });
+});

@@ -66,6 +66,15 @@ export class ActiveConfig {
     return this.config.old === undefined ? a : Math.min(a, quorumIndex(this.config.old, matchOf));
   }
 
+  /**
+   * quorumMatch with matchOf(id) = (id === self ? selfMatch : progress.get(id)?.match ?? 0),
+   * without a closure per call (the leader asks on every acknowledgement).
+   */
+  quorumMatchOf(progress: ReadonlyMap<NodeId, { readonly match: number }>, self: NodeId, selfMatch: number): number {
+    const a = quorumIndexOf(this.config.voters, progress, self, selfMatch);
+    return this.config.old === undefined ? a : Math.min(a, quorumIndexOf(this.config.old, progress, self, selfMatch));
+  }
+
   /** BUG joint-consensus-union-quorum (src/raft/bugs.ts): one majority over C_old ∪ C_new. */
   unionHasQuorum(has: (id: NodeId) => boolean): boolean {
     return majority(this.members, has);
@@ -93,6 +102,24 @@ function quorumIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number)
     if (m <= best) continue;
     let count = 0;
     for (let j = 0; j < voters.length; j++) if (matchOf(voters[j]!) >= m) count++;
+    if (count >= need) best = m;
+  }
+  return best;
+}
+
+function matchIn(progress: ReadonlyMap<NodeId, { readonly match: number }>, self: NodeId, selfMatch: number, id: NodeId): number {
+  return id === self ? selfMatch : (progress.get(id)?.match ?? 0);
+}
+
+/** quorumIndex over the leader's progress map (the same arithmetic, no closure). */
+function quorumIndexOf(voters: readonly NodeId[], progress: ReadonlyMap<NodeId, { readonly match: number }>, self: NodeId, selfMatch: number): number {
+  const need = Math.floor(voters.length / 2) + 1;
+  let best = 0;
+  for (let i = 0; i < voters.length; i++) {
+    const m = matchIn(progress, self, selfMatch, voters[i]!);
+    if (m <= best) continue;
+    let count = 0;
+    for (let j = 0; j < voters.length; j++) if (matchIn(progress, self, selfMatch, voters[j]!) >= m) count++;
     if (count >= need) best = m;
   }
   return best;

@@ -43,6 +43,14 @@ interface PendingRead {
 }
 
 const EMPTY: readonly Entry[] = Object.freeze([]);
+
+/** A configuration frozen all the way down (it goes into log entries, which are immutable). */
+function freezeConfig(config: Config): Config {
+  Object.freeze(config.voters);
+  Object.freeze(config.learners);
+  if (config.old !== undefined) Object.freeze(config.old);
+  return Object.freeze(config);
+}
 /** Float slack when comparing a skewed local clock with a deadline. */
 const EPSILON = 1e-6;
 
@@ -114,7 +122,7 @@ export class RaftServer implements RaftNode {
     this.bugs = this.options.bugs;
     this.self = host.id;
     this.persistence = new Persistence(host.storage);
-    this.snapshotConfig = new ActiveConfig({ voters: [...cluster.initialMembers], learners: [] }, 0, this.self);
+    this.snapshotConfig = new ActiveConfig(freezeConfig({ voters: [...cluster.initialMembers], learners: [] }), 0, this.self);
     this.config = this.snapshotConfig;
     this.recover();
     this.resetElectionDeadline();
@@ -601,7 +609,8 @@ export class RaftServer implements RaftNode {
 
   /** Appends, persists and syncs (so the leader may count itself), then replicates. */
   private appendAsLeader(command: unknown): number {
-    const entry: Entry = { term: this.term, command };
+    // Entries are never mutated: frozen, every node's disk can keep this object instead of a copy.
+    const entry: Entry = Object.freeze({ term: this.term, command });
     const index = this.appendEntry(entry);
     this.persistence.sync();
     for (const id of this.config.peers) {
@@ -740,9 +749,10 @@ export class RaftServer implements RaftNode {
   private maybeCommit(): void {
     if (this.role !== 'leader') return;
     const lastIndex = this.log.lastIndex;
-    const matchOf = (id: NodeId): number => (id === this.self ? lastIndex : (this.progress.get(id)?.match ?? 0));
     // BUG joint-consensus-union-quorum (async-raft #62): one majority over C_old ∪ C_new instead of one of each.
-    const n = this.bugs.has('joint-consensus-union-quorum') ? this.config.unionQuorumMatch(matchOf) : this.config.quorumMatch(matchOf);
+    const n = this.bugs.has('joint-consensus-union-quorum')
+      ? this.config.unionQuorumMatch((id) => (id === this.self ? lastIndex : (this.progress.get(id)?.match ?? 0)))
+      : this.config.quorumMatchOf(this.progress, this.self, lastIndex);
     if (n > this.commitIndex && this.commitRule(n)) this.advanceCommit(n);
   }
 
@@ -1030,7 +1040,7 @@ export class RaftServer implements RaftNode {
   }
 
   private appendConfig(config: Config): number {
-    const command: ConfigCommand = { $raft: 'config', config };
+    const command: ConfigCommand = Object.freeze({ $raft: 'config', config: freezeConfig(config) });
     return this.appendAsLeader(command);
   }
 

@@ -167,7 +167,8 @@ export class ClientPool {
       invokeTime: this.transport.now(),
       status: 'pending',
     };
-    const command: Command = { id: `${name}.${seq}`, client: name, seq, op };
+    // Frozen: commands are immutable by contract, and a disk stores a deeply frozen value without copying it.
+    const command: Command = Object.freeze({ id: `${name}.${seq}`, client: name, seq, op });
     const current: Outstanding = { record, command, attempt: 0, uncertain: false };
     this.outstanding[client] = current;
     this.transport.record(record);
@@ -179,9 +180,9 @@ export class ClientPool {
     const { put, append, get } = this.config.mix;
     const roll = rng.next() * (put + append + get);
     // Written values are unique, so a duplicated or lost write is visible in the history.
-    if (roll < put) return { type: 'put', key, value: `${name}.${seq}` };
-    if (roll < put + append) return { type: 'append', key, value: `${name}.${seq};` };
-    return { type: 'get', key };
+    if (roll < put) return Object.freeze({ type: 'put', key, value: `${name}.${seq}` });
+    if (roll < put + append) return Object.freeze({ type: 'append', key, value: `${name}.${seq};` });
+    return Object.freeze({ type: 'get', key });
   }
 
   private attempt(client: number, current: Outstanding): void {

@@ -1,93 +1,109 @@
 import type { CorruptedValue, DurableStorage } from '../adapter/contract.ts';
 import type { Rng } from './rng.ts';
 
-type PendingWrite = { key: string; value: unknown; deleted: boolean };
-
 /** What a crash does to the writes that were not yet synced. */
 export type CrashLoss = 'all' | 'torn' | 'none';
+
+/** In the undo log: the key held nothing before the write. */
+const ABSENT: unique symbol = Symbol('absent');
 
 /**
  * A simulated disk. Writes are buffered until sync(); get() sees them at once (the page cache),
  * but a crash loses them, or with a torn write keeps a random prefix in write order. A
  * corruption replaces one synced value by a CorruptedValue marker, the model of a checksum
  * mismatch found on read.
+ *
+ * Representation: `current` is what get() sees (the synced state with every unsynced write
+ * applied), and each unsynced write is recorded in an undo log with the value it replaced. The
+ * synced state is `current` with the undo log undone, so sync() only forgets the log, and a
+ * crash that keeps the first k writes undoes the others, newest first: exactly the synced
+ * state with the first k writes applied.
  */
 export class SimDisk implements DurableStorage {
-  private readonly durable = new Map<string, unknown>();
-  private pending: PendingWrite[] = [];
-  private readonly overlay = new Map<string, PendingWrite>();
+  private readonly current = new Map<string, unknown>();
+  private readonly undoKeys: string[] = [];
+  private readonly undoPrev: unknown[] = [];
 
   get(key: string): unknown {
-    const buffered = this.overlay.get(key);
-    if (buffered) return buffered.deleted ? undefined : buffered.value;
-    return this.durable.get(key);
+    return this.current.get(key);
   }
 
   put(key: string, value: unknown): void {
-    const write = { key, value: copyValue(value), deleted: false };
-    this.pending.push(write);
-    this.overlay.set(key, write);
+    const copy = copyValue(value);
+    this.remember(key);
+    this.current.set(key, copy);
   }
 
   delete(key: string): void {
-    const write = { key, value: undefined, deleted: true };
-    this.pending.push(write);
-    this.overlay.set(key, write);
+    this.remember(key);
+    this.current.delete(key);
   }
 
   keys(prefix = ''): string[] {
-    const found = new Set<string>();
-    for (const key of this.durable.keys()) if (key.startsWith(prefix)) found.add(key);
-    for (const [key, write] of this.overlay) {
-      if (!key.startsWith(prefix)) continue;
-      if (write.deleted) found.delete(key);
-      else found.add(key);
-    }
-    return [...found].sort();
+    const found: string[] = [];
+    for (const key of this.current.keys()) if (key.startsWith(prefix)) found.push(key);
+    return found.sort();
   }
 
   sync(): void {
-    if (this.pending.length === 0) return;
-    for (const write of this.pending) this.persist(write);
-    this.pending = [];
-    this.overlay.clear();
+    if (this.undoKeys.length === 0) return;
+    this.undoKeys.length = 0;
+    this.undoPrev.length = 0;
   }
 
   /** The node crashed: unsynced writes are lost, all of them or (torn) all but a random prefix. */
   crash(loss: CrashLoss, rng: Rng): number {
+    const pending = this.undoKeys.length;
     let kept = 0;
-    if (loss === 'none') kept = this.pending.length;
-    else if (loss === 'torn' && this.pending.length > 0) kept = rng.int(0, this.pending.length - 1);
-    for (let i = 0; i < kept; i++) this.persist(this.pending[i]!);
-    const lost = this.pending.length - kept;
-    this.pending = [];
-    this.overlay.clear();
-    return lost;
+    if (loss === 'none') kept = pending;
+    else if (loss === 'torn' && pending > 0) kept = rng.int(0, pending - 1);
+    for (let i = pending - 1; i >= kept; i--) {
+      const prev = this.undoPrev[i];
+      if (prev === ABSENT) this.current.delete(this.undoKeys[i]!);
+      else this.current.set(this.undoKeys[i]!, prev);
+    }
+    this.undoKeys.length = 0;
+    this.undoPrev.length = 0;
+    return pending - kept;
   }
 
   /** Corrupts one synced value with a key that starts with `prefix`; returns its key, or undefined if none. */
   corrupt(rng: Rng, prefix = ''): string | undefined {
-    const candidates = [...this.durable.keys()].filter((key) => key.startsWith(prefix)).sort();
+    // The synced value of a key with unsynced writes is what its first write replaced.
+    const firstWrite = new Map<string, number>();
+    for (let i = 0; i < this.undoKeys.length; i++) if (!firstWrite.has(this.undoKeys[i]!)) firstWrite.set(this.undoKeys[i]!, i);
+    const candidates: string[] = [];
+    for (const key of this.current.keys()) if (!firstWrite.has(key) && key.startsWith(prefix)) candidates.push(key);
+    for (const [key, i] of firstWrite) if (this.undoPrev[i] !== ABSENT && key.startsWith(prefix)) candidates.push(key);
     if (candidates.length === 0) return undefined;
+    candidates.sort();
     const key = rng.pick(candidates);
     const marker: CorruptedValue = { $corrupted: true, key };
-    this.durable.set(key, marker);
+    const i = firstWrite.get(key);
+    // An unsynced write still shadows the synced value until a crash loses it.
+    if (i === undefined) this.current.set(key, marker);
+    else this.undoPrev[i] = marker;
     return key;
   }
 
-  private persist(write: PendingWrite): void {
-    if (write.deleted) this.durable.delete(write.key);
-    else this.durable.set(write.key, write.value);
+  private remember(key: string): void {
+    const current = this.current;
+    const prev = current.get(key);
+    this.undoKeys.push(key);
+    this.undoPrev.push(prev === undefined && !current.has(key) ? ABSENT : prev);
   }
 }
 
 /**
  * Stored values are copied so that a caller mutating its object later cannot change the disk.
- * Plain objects and arrays are copied by hand (several times faster than structuredClone for the
- * small records Raft persists); anything else (Map, typed arrays, …) goes through structuredClone.
+ * A deeply frozen plain value (objects and arrays frozen all the way down) cannot be mutated,
+ * so it is stored as is. Other plain objects and arrays are copied by hand (several times
+ * faster than structuredClone for the small records Raft persists); anything else (Map, typed
+ * arrays, …) goes through structuredClone.
  */
 function copyValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (Object.isFrozen(value) && isDeeplyFrozen(value)) return value;
   if (Array.isArray(value)) {
     const copy = new Array(value.length);
     for (let i = 0; i < value.length; i++) copy[i] = copyValue(value[i]);
@@ -98,4 +114,25 @@ function copyValue(value: unknown): unknown {
   const copy: Record<string, unknown> = {};
   for (const key in value as Record<string, unknown>) copy[key] = copyValue((value as Record<string, unknown>)[key]);
   return copy;
+}
+
+/** True for a frozen plain object or array whose object values are all deeply frozen too. */
+function isDeeplyFrozen(value: object): boolean {
+  if (!Object.isFrozen(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Array.prototype) {
+    const array = value as unknown[];
+    for (let i = 0; i < array.length; i++) {
+      if (!(i in array)) return false;
+      const v = array[i];
+      if (v !== null && typeof v === 'object' && !isDeeplyFrozen(v)) return false;
+    }
+    return true;
+  }
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value as Record<string, unknown>) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== null && typeof v === 'object' && !isDeeplyFrozen(v)) return false;
+  }
+  return true;
 }

@@ -71,10 +71,12 @@ export class KvStateMachine {
   }
 
   snapshot(): Snapshot {
-    const data: KvSnapshotData = {
-      entries: [...this.data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-      sessions: [...this.sessions].map(([client, s]) => [client, { ...s }]),
-    };
+    // Frozen all the way down: snapshots are immutable, and a disk stores a frozen value without copying it.
+    const entries = [...this.data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const pair of entries) Object.freeze(pair);
+    const sessions: [string, ClientSession][] = [];
+    for (const [client, s] of this.sessions) sessions.push(Object.freeze([client, Object.freeze({ ...s })]) as [string, ClientSession]);
+    const data: KvSnapshotData = Object.freeze({ entries: Object.freeze(entries) as [string, string][], sessions: Object.freeze(sessions) as [string, ClientSession][] });
     return { index: this.appliedIndex, data };
   }
 

@@ -37,7 +37,20 @@ const LOG_PREFIX = 'raft/log/';
 
 const ZEROS = '000000000000';
 
+/** Log keys by index, built once: every node writes and deletes the same keys. */
+const LOG_KEYS: string[] = [];
+
 export function logKey(index: number): string {
+  if (index >= 0 && index < 100_000 && Number.isInteger(index)) {
+    const cached = LOG_KEYS[index];
+    if (cached !== undefined) return cached;
+    while (LOG_KEYS.length < index) LOG_KEYS.push(buildLogKey(LOG_KEYS.length));
+    return (LOG_KEYS[index] = buildLogKey(index));
+  }
+  return buildLogKey(index);
+}
+
+function buildLogKey(index: number): string {
   const digits = String(index);
   return LOG_PREFIX + ZEROS.slice(digits.length) + digits;
 }
@@ -110,7 +123,9 @@ export class Persistence {
   constructor(private readonly storage: DurableStorage) {}
 
   saveHardState(state: HardState): void {
-    for (const key of HS_KEYS) this.storage.put(key, state);
+    // Frozen records are stored without a copy (see SimDisk); the layout is unchanged.
+    const value: HardState = Object.isFrozen(state) ? state : Object.freeze({ term: state.term, votedFor: state.votedFor });
+    for (const key of HS_KEYS) this.storage.put(key, value);
   }
 
   putEntry(index: number, entry: Entry): void {
@@ -128,8 +143,8 @@ export class Persistence {
   }
 
   saveSnapshot(snapshot: StoredSnapshot): void {
-    this.storage.put(SNAP, snapshot);
-    this.storage.put(SNAP_META, { index: snapshot.index, term: snapshot.term });
+    this.storage.put(SNAP, Object.isFrozen(snapshot) ? snapshot : Object.freeze({ index: snapshot.index, term: snapshot.term, config: snapshot.config, data: snapshot.data }));
+    this.storage.put(SNAP_META, Object.freeze({ index: snapshot.index, term: snapshot.term }));
   }
 
   dropSuspect(): void {

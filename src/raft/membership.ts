@@ -107,22 +107,31 @@ function quorumIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number)
   return best;
 }
 
-function matchIn(progress: ReadonlyMap<NodeId, { readonly match: number }>, self: NodeId, selfMatch: number, id: NodeId): number {
-  return id === self ? selfMatch : (progress.get(id)?.match ?? 0);
-}
+/** Scratch space for quorumIndexOf: configurations are small, and the leader asks on every acknowledgement. */
+const scratch: number[] = [];
 
-/** quorumIndex over the leader's progress map (the same arithmetic, no closure). */
+/**
+ * quorumIndex over the leader's progress map, without a closure: the largest m such that a
+ * majority have match >= m is the majority-th largest match (0 if that is below 0, or no voters).
+ */
 function quorumIndexOf(voters: readonly NodeId[], progress: ReadonlyMap<NodeId, { readonly match: number }>, self: NodeId, selfMatch: number): number {
-  const need = Math.floor(voters.length / 2) + 1;
-  let best = 0;
-  for (let i = 0; i < voters.length; i++) {
-    const m = matchIn(progress, self, selfMatch, voters[i]!);
-    if (m <= best) continue;
-    let count = 0;
-    for (let j = 0; j < voters.length; j++) if (matchIn(progress, self, selfMatch, voters[j]!) >= m) count++;
-    if (count >= need) best = m;
+  const n = voters.length;
+  const need = Math.floor(n / 2) + 1;
+  if (need > n) return 0;
+  for (let i = 0; i < n; i++) {
+    const id = voters[i]!;
+    scratch[i] = id === self ? selfMatch : (progress.get(id)?.match ?? 0);
   }
-  return best;
+  // Partial selection sort, descending: after `need` rounds scratch[need - 1] is the need-th largest.
+  for (let i = 0; i < need; i++) {
+    let max = i;
+    for (let j = i + 1; j < n; j++) if (scratch[j]! > scratch[max]!) max = j;
+    const t = scratch[i]!;
+    scratch[i] = scratch[max]!;
+    scratch[max] = t;
+  }
+  const m = scratch[need - 1]!;
+  return m > 0 ? m : 0;
 }
 
 export function sameMembers(a: readonly NodeId[], b: readonly NodeId[]): boolean {

@@ -21,8 +21,10 @@ const ABSENT: unique symbol = Symbol('absent');
  */
 export class SimDisk implements DurableStorage {
   private readonly current = new Map<string, unknown>();
+  /** The undo log: entries [0, pending) are the unsynced writes (later slots are stale). */
   private readonly undoKeys: string[] = [];
   private readonly undoPrev: unknown[] = [];
+  private pending = 0;
 
   get(key: string): unknown {
     return this.current.get(key);
@@ -46,14 +48,12 @@ export class SimDisk implements DurableStorage {
   }
 
   sync(): void {
-    if (this.undoKeys.length === 0) return;
-    this.undoKeys.length = 0;
-    this.undoPrev.length = 0;
+    this.pending = 0;
   }
 
   /** The node crashed: unsynced writes are lost, all of them or (torn) all but a random prefix. */
   crash(loss: CrashLoss, rng: Rng): number {
-    const pending = this.undoKeys.length;
+    const pending = this.pending;
     let kept = 0;
     if (loss === 'none') kept = pending;
     else if (loss === 'torn' && pending > 0) kept = rng.int(0, pending - 1);
@@ -62,8 +62,8 @@ export class SimDisk implements DurableStorage {
       if (prev === ABSENT) this.current.delete(this.undoKeys[i]!);
       else this.current.set(this.undoKeys[i]!, prev);
     }
-    this.undoKeys.length = 0;
-    this.undoPrev.length = 0;
+    this.pending = 0;
+    this.undoPrev.fill(undefined); // stale slots would keep old values alive
     return pending - kept;
   }
 
@@ -71,7 +71,7 @@ export class SimDisk implements DurableStorage {
   corrupt(rng: Rng, prefix = ''): string | undefined {
     // The synced value of a key with unsynced writes is what its first write replaced.
     const firstWrite = new Map<string, number>();
-    for (let i = 0; i < this.undoKeys.length; i++) if (!firstWrite.has(this.undoKeys[i]!)) firstWrite.set(this.undoKeys[i]!, i);
+    for (let i = 0; i < this.pending; i++) if (!firstWrite.has(this.undoKeys[i]!)) firstWrite.set(this.undoKeys[i]!, i);
     const candidates: string[] = [];
     for (const key of this.current.keys()) if (!firstWrite.has(key) && key.startsWith(prefix)) candidates.push(key);
     for (const [key, i] of firstWrite) if (this.undoPrev[i] !== ABSENT && key.startsWith(prefix)) candidates.push(key);
@@ -89,8 +89,9 @@ export class SimDisk implements DurableStorage {
   private remember(key: string): void {
     const current = this.current;
     const prev = current.get(key);
-    this.undoKeys.push(key);
-    this.undoPrev.push(prev === undefined && !current.has(key) ? ABSENT : prev);
+    const i = this.pending++;
+    this.undoKeys[i] = key;
+    this.undoPrev[i] = prev === undefined && !current.has(key) ? ABSENT : prev;
   }
 }
 

@@ -4,6 +4,7 @@ import type {
   NodeHost,
   NodeId,
   NodeView,
+  ProposeResult,
   RaftFactory,
   RaftNode,
   Snapshot,
@@ -199,6 +200,7 @@ export class Simulation {
   now = 0;
   private steps = 0;
   private readonly queue = new EventQueue<SimEvent>();
+  private readonly freeEvents: SimEvent[] = [];
   private readonly slots: NodeSlot[];
   private readonly indexOf = new Map<NodeId, number>();
   private readonly network: Network;
@@ -303,6 +305,9 @@ export class Simulation {
         this.fail('step-budget', `the run exceeded ${this.maxSteps} steps by virtual time ${this.now.toFixed(1)} ms: a livelock or timer storm in the implementation`);
       }
       this.dispatch(event);
+      // Executed events are reused: most of a run's allocations would otherwise be events.
+      event.payload = undefined;
+      this.freeEvents.push(event);
     }
     this.now = Math.max(this.now, this.endTime);
   }
@@ -578,7 +583,12 @@ export class Simulation {
       this.afterStep(slot);
       return;
     }
-    const result = this.callAdapter(slot, 'propose', () => raft.propose(command));
+    let result: ProposeResult;
+    try {
+      result = raft.propose(command);
+    } catch (error) {
+      this.adapterThrew(slot, 'propose', error);
+    }
     if (result.accepted) {
       const waiting = slot.waitingWrites.get(command.id);
       if (waiting) waiting.push(request);
@@ -798,7 +808,19 @@ export class Simulation {
   // ---- plumbing ----------------------------------------------------------------------------
 
   private schedule(time: number, kind: EventKind, target: number, source: number, epoch: number, payload: unknown): void {
-    this.queue.push({ time, seq: 0, kind, target, source, epoch, payload, sent: this.now });
+    const event = this.freeEvents.pop();
+    if (event === undefined) {
+      this.queue.push({ time, seq: 0, kind, target, source, epoch, payload, sent: this.now });
+      return;
+    }
+    event.time = time;
+    event.kind = kind;
+    event.target = target;
+    event.source = source;
+    event.epoch = epoch;
+    event.payload = payload;
+    event.sent = this.now;
+    this.queue.push(event);
   }
 
   private traceEvent(kind: 'request' | 'reply', target: number, source: number, detail: unknown): void {

@@ -61,11 +61,31 @@ export class Trace {
   /** Folds numbers into the hash. Times are hashed at microsecond resolution. */
   mix(a: number, b: number, c: number, d: number): void {
     const micros = Math.round(a * 1000);
-    this.word(micros | 0);
-    this.word((micros / 4294967296) | 0);
-    this.word(b | 0);
-    this.word(c | 0);
-    this.word(d | 0);
+    // word() five times, unrolled on locals (this runs several times per step).
+    let lo = this.lo;
+    let hi = this.hi;
+    let x = micros | 0;
+    lo = Math.imul(lo ^ x, 0x01000193);
+    hi = Math.imul(hi ^ (lo >>> 7) ^ x, 0x5bd1e995);
+    hi ^= hi >>> 15;
+    x = (micros / 4294967296) | 0;
+    lo = Math.imul(lo ^ x, 0x01000193);
+    hi = Math.imul(hi ^ (lo >>> 7) ^ x, 0x5bd1e995);
+    hi ^= hi >>> 15;
+    x = b | 0;
+    lo = Math.imul(lo ^ x, 0x01000193);
+    hi = Math.imul(hi ^ (lo >>> 7) ^ x, 0x5bd1e995);
+    hi ^= hi >>> 15;
+    x = c | 0;
+    lo = Math.imul(lo ^ x, 0x01000193);
+    hi = Math.imul(hi ^ (lo >>> 7) ^ x, 0x5bd1e995);
+    hi ^= hi >>> 15;
+    x = d | 0;
+    lo = Math.imul(lo ^ x, 0x01000193);
+    hi = Math.imul(hi ^ (lo >>> 7) ^ x, 0x5bd1e995);
+    hi ^= hi >>> 15;
+    this.lo = lo;
+    this.hi = hi;
   }
 
   /** Folds a string (a message type, a fault kind) into the hash. */

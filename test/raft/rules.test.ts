@@ -3,6 +3,7 @@ import type { RaftNode } from '../../src/adapter/contract.ts';
 import { ActiveConfig } from '../../src/raft/membership.ts';
 import { parseRaftOptions } from '../../src/raft/options.ts';
 import { Persistence } from '../../src/raft/storage/persistence.ts';
+import { Rng } from '../../src/sim/rng.ts';
 import { FakeHost, ackAppends, append, clusterConfig, cmd, crashAndRestart, electLeader, startNode } from './fake-host.ts';
 
 const FIVE = ['n1', 'n2', 'n3', 'n4', 'n5'];
@@ -492,5 +493,24 @@ describe('reference raft: options', () => {
     expect(parseRaftOptions({})).toMatchObject({ preVote: true, checkQuorum: true, snapshotThreshold: 64, maxEntriesPerAppend: 64, electionBackoff: { multiplier: 2, maxFactor: 4 } });
     expect(() => parseRaftOptions({ preVot: true })).toThrow(/preVot/);
     expect(() => parseRaftOptions({ snapshotThreshold: 0 })).toThrow(/snapshotThreshold/);
+  });
+});
+
+describe('quorumMatchOf', () => {
+  it('equals quorumMatch with the same match function, for plain and joint configurations', () => {
+    const rng = new Rng(5);
+    const ids = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'];
+    for (let round = 0; round < 2000; round++) {
+      const pick = (): string[] => ids.filter(() => rng.chance(0.6));
+      const voters = pick();
+      const old = rng.chance(0.3) ? pick() : undefined;
+      const config = new ActiveConfig({ voters, learners: [], ...(old ? { old } : {}) }, 0, 'n1');
+      const progress = new Map<string, { match: number }>();
+      for (const id of ids) if (rng.chance(0.8)) progress.set(id, { match: rng.int(-1, 6) });
+      const self = rng.pick(ids);
+      const selfMatch = rng.int(0, 6);
+      const matchOf = (id: string): number => (id === self ? selfMatch : (progress.get(id)?.match ?? 0));
+      expect(config.quorumMatchOf(progress, self, selfMatch)).toBe(config.quorumMatch(matchOf));
+    }
   });
 });

@@ -1,6 +1,6 @@
 import type { Command, NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { SharedLogs, type LogMirror, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, SharedLogs, type LogMirror, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
 
 interface Ack {
   readonly command: Command;
@@ -23,6 +23,13 @@ interface Ack {
  *    applied at an index in (i, applied index], then a put's value must begin the final value of k
  *    (only appends can have followed) and an append's token must occur in it. Nodes whose applied
  *    prefix was not fully seen (by onApply) are not judged.
+ *
+ * Memory: once every node's snapshot covers an index (the run's watermark, SharedLogs.watermark),
+ * no node can lack it, apply it again or end below it, so the records there are dropped: the
+ * acknowledgement by index, the first-apply marks, the puts, and every acknowledged write that a
+ * put of its key by another command at or below the watermark has superseded (rule 2 skips such a
+ * write for every node, whose final applied index is at least the watermark). Of the dropped puts
+ * only the last per key is kept, to judge a late acknowledgement below the watermark.
  */
 export const durability: CheckerDefinition = {
   name: 'durability',
@@ -34,17 +41,41 @@ export const durability: CheckerDefinition = {
     const me = logs.subscribe();
     /** Per node, in one map lookup a step: the acknowledged indexes its log lacks, its leadership. */
     const nodes = new Map<NodeId, { mirror: LogMirror | undefined; missing: Set<number>; leaderTerm: number | undefined }>();
-    const acks: (Ack | undefined)[] = [];
-    const ackList: Ack[] = [];
-    /** First command applied at each index (from onApply), and the puts per key by index. */
-    const applied: (Command | undefined)[] = [];
-    const seen: boolean[] = [];
+    const acks = new IndexWindow<Ack>();
+    let highestAck = 0;
+    let ackList: Ack[] = [];
+    /** Whether some node applied each index (from onApply), and the puts per key by index. */
+    const seen = new IndexWindow<boolean>();
     /** Every index 1..contiguous was applied by some node. */
     let contiguous = 0;
     const putsByKey = new Map<string, { index: number; id: string }[]>();
+    /** Per key, the last put at or below prunedTo (the puts there are dropped). */
+    const lastPrunedPut = new Map<string, { index: number; id: string }>();
+    let prunedTo = 0;
+
+    /** Whether a put of the key by another command at an index in (ack.index, prunedTo] supersedes the write. */
+    const supersededBelowWatermark = (ack: Ack): boolean => {
+      const put = lastPrunedPut.get(ack.command.op.key);
+      // The last pruned put is the write's own command applied again: keep the write (judging it is then still right).
+      return put !== undefined && put.index > ack.index && put.id !== ack.command.id;
+    };
+
+    const prune = (to: number) => {
+      for (const [key, puts] of putsByKey) {
+        let n = 0;
+        while (n < puts.length && puts[n]!.index <= to) n++;
+        if (n === 0) continue;
+        lastPrunedPut.set(key, puts[n - 1]!);
+        puts.splice(0, n);
+      }
+      prunedTo = to;
+      ackList = ackList.filter((ack) => ack.index > to || !supersededBelowWatermark(ack));
+      acks.dropBelow(to + 1);
+      seen.dropBelow(Math.min(to, contiguous) + 1);
+    };
 
     const recheck = (set: Set<number>, mirror: LogMirror, index: number) => {
-      const ack = acks[index];
+      const ack = acks.get(index);
       if (!ack) return;
       if (mirror.holds(index, undefined, ack.key)) set.delete(index);
       else set.add(index);
@@ -57,6 +88,10 @@ export const durability: CheckerDefinition = {
       if (!state) nodes.set(node, (state = { mirror: undefined, missing: new Set(), leaderTerm: undefined }));
       const mirror = (state.mirror = logs.sync(me, node, log));
       const change = mirror.change;
+      if (mirror.snapshotIndex >= prunedTo + PRUNE_BATCH) {
+        const to = logs.watermark();
+        if (to >= prunedTo + PRUNE_BATCH) prune(to);
+      }
       const set = state.missing;
       if (set.size > 0 && mirror.snapshotIndex > change.oldSnapshotIndex) {
         // Covered by the new snapshot: cost bounded by what is dropped or by the advance.
@@ -67,7 +102,7 @@ export const durability: CheckerDefinition = {
         }
       }
       const top = Math.max(change.oldLast, change.newLast);
-      for (let i = change.from; i <= top && i < acks.length; i++) recheck(set, mirror, i);
+      for (let i = change.from; i <= top && i <= highestAck; i++) recheck(set, mirror, i);
       if (view.role !== 'leader') {
         state.leaderTerm = undefined;
         return undefined;
@@ -76,7 +111,7 @@ export const durability: CheckerDefinition = {
       state.leaderTerm = view.term;
       if (set.size === 0) return undefined;
       const index = smallest(set);
-      const ack = acks[index]!;
+      const ack = acks.get(index)!;
       const has = index > mirror.last ? `its log ends at index ${mirror.last}` : `it has ${showEntry(mirror.termAt(index), mirror.keyAt(index))} there`;
       return {
         invariant: 'durability',
@@ -92,22 +127,28 @@ export const durability: CheckerDefinition = {
         if (state) state.leaderTerm = undefined;
       },
       onApply(_node, index, command) {
-        if (applied[index] === undefined && isClientCommand(command)) {
-          applied[index] = command;
+        if (index <= prunedTo) return undefined;
+        if (seen.get(index) === undefined && isClientCommand(command)) {
           if (command.op.type === 'put') {
             let puts = putsByKey.get(command.op.key);
             if (!puts) putsByKey.set(command.op.key, (puts = []));
             puts.push({ index, id: command.id });
           }
         }
-        seen[index] = true;
-        while (seen[contiguous + 1]) contiguous++;
+        seen.set(index, true);
+        while (seen.get(contiguous + 1)) contiguous++;
         return undefined;
       },
       onAcknowledged(command, node, index, time): Violation | undefined {
         if (!(index > 0)) return undefined;
         const key = commandKey(command);
-        const known = acks[index];
+        if (index <= prunedTo) {
+          // Late: every node's snapshot covers the index. Only the final-state rule can still judge it.
+          const ack: Ack = { command, key, node, index, time };
+          if (!supersededBelowWatermark(ack)) ackList.push(ack);
+          return undefined;
+        }
+        const known = acks.get(index);
         if (known) {
           if (known.key === key) return undefined;
           return {
@@ -116,7 +157,8 @@ export const durability: CheckerDefinition = {
           };
         }
         const ack: Ack = { command, key, node, index, time };
-        acks[index] = ack;
+        acks.set(index, ack);
+        if (index > highestAck) highestAck = index;
         ackList.push(ack);
         for (const state of nodes.values()) {
           if (!state.mirror?.holds(index, undefined, key)) state.missing.add(index);
@@ -126,7 +168,8 @@ export const durability: CheckerDefinition = {
       finish(record: RunRecord): Violation | undefined {
         for (const [node, state] of record.finalStates) {
           const upTo = state.appliedIndex;
-          if (upTo > contiguous) continue;
+          // Above what was seen applied, or below what was dropped (see Memory): not judged.
+          if (upTo > contiguous || upTo < prunedTo) continue;
           const values = new Map(state.entries);
           for (const ack of ackList) {
             const op = ack.command.op;

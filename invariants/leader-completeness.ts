@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { SharedLogs, type LogMirror, showEntry, showTime } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, SharedLogs, type LogMirror, showEntry, showTime } from './util.ts';
 
 interface Committed {
   readonly term: number;
@@ -38,15 +38,18 @@ export const leaderCompleteness: CheckerDefinition = {
     const me = logs.subscribe();
     /** Per node, one lookup a step: how far its commitIndex was recorded, its leadership. */
     const nodes = new Map<NodeId, { processed: number; leader: { term: number; since: number; required: number } | undefined }>();
-    const committed: (Committed | undefined)[] = [];
+    /** Committed entries by index; those at or below the run's watermark (SharedLogs.watermark) are dropped: every node's snapshot covers them. */
+    const committed = new IndexWindow<Committed>();
+    let prunedTo = 0;
     /** commit term → highest committed index recorded with that commit term (a sparse array: terms are integers). */
     const highestByTerm: number[] = [];
     /** Current leaders: their term and the highest committed index they must hold. */
     const leaders = new Map<NodeId, { term: number; since: number; required: number }>();
 
     const missing = (leader: NodeId, term: number, since: number, mirror: LogMirror, index: number): Violation | undefined => {
-      const entry = committed[index]!;
-      if (mirror.holds(index, entry.term, entry.key)) return undefined;
+      if (index <= mirror.snapshotIndex) return undefined;
+      const entry = committed.get(index);
+      if (entry === undefined || mirror.holds(index, entry.term, entry.key)) return undefined;
       const has = index > mirror.last ? `its log ends at index ${mirror.last}` : `it has ${showEntry(mirror.termAt(index), mirror.keyAt(index))} there`;
       return {
         invariant: 'leader-completeness',
@@ -60,6 +63,10 @@ export const leaderCompleteness: CheckerDefinition = {
       let self = nodes.get(node);
       if (!self) nodes.set(node, (self = { processed: 0, leader: undefined }));
       const mirror = logs.sync(me, node, log);
+      if (mirror.snapshotIndex >= prunedTo + PRUNE_BATCH) {
+        const to = logs.watermark();
+        if (to >= prunedTo + PRUNE_BATCH) committed.dropBelow((prunedTo = to) + 1);
+      }
       const commit = view.commitIndex;
       if (commit !== undefined) {
         const upTo = Math.min(commit, mirror.last);
@@ -67,7 +74,7 @@ export const leaderCompleteness: CheckerDefinition = {
         for (let i = Math.max(done, mirror.snapshotIndex) + 1; i <= upTo; i++) {
           const term = mirror.term(i);
           const key = mirror.key(i);
-          const known = committed[i];
+          const known = committed.get(i);
           if (known) {
             if (known.term !== term || known.key !== key) {
               return {
@@ -77,7 +84,7 @@ export const leaderCompleteness: CheckerDefinition = {
             }
             continue;
           }
-          committed[i] = { term, key, node, commitTerm: view.term, time };
+          committed.set(i, { term, key, node, commitTerm: view.term, time });
           if ((highestByTerm[view.term] ?? 0) < i) highestByTerm[view.term] = i;
           for (const [leader, state] of leaders) {
             if (state.term <= view.term) continue;

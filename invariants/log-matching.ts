@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { SharedLogs, showEntry, showKey, showTime } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, SharedLogs, showEntry, showKey, showTime } from './util.ts';
 
 interface Registered {
   readonly key: string;
@@ -30,17 +30,29 @@ export const logMatching: CheckerDefinition = {
     const me = logs.subscribe();
     /**
      * What the first log holding (index, term) held. Most indexes only ever see one term, so the
-     * first term of each index lives in flat arrays (no allocation per entry) and any other term
-     * of that index in an overflow map.
+     * first term of each index lives in flat windows and any other term of that index in an
+     * overflow map. Indexes at or below the run's watermark (every node's snapshot covers them,
+     * see SharedLogs.watermark) can never be shown again, so their records are dropped.
      */
-    const firstTerm: number[] = [];
-    const firstEntry: Registered[] = [];
+    const firstTerm = new IndexWindow<number>();
+    const firstEntry = new IndexWindow<Registered>();
     const others = new Map<string, Registered>();
+    let prunedTo = 0;
+    const prune = (to: number) => {
+      prunedTo = to;
+      firstTerm.dropBelow(to + 1);
+      firstEntry.dropBelow(to + 1);
+      for (const slot of others.keys()) if (Number(slot.slice(0, slot.indexOf('/'))) <= to) others.delete(slot);
+    };
     const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
       const mirror = logs.sync(me, node, log);
       const change = mirror.change;
+      if (mirror.snapshotIndex >= prunedTo + PRUNE_BATCH) {
+        const to = logs.watermark();
+        if (to >= prunedTo + PRUNE_BATCH) prune(to);
+      }
       for (let i = change.from; i <= change.newLast; i++) {
         const term = mirror.term(i);
         const key = mirror.key(i);
@@ -52,13 +64,14 @@ export const logMatching: CheckerDefinition = {
           };
         }
         let first: Registered | undefined;
-        if (firstTerm[i] === undefined) {
-          firstTerm[i] = term;
-          firstEntry[i] = { key, prevTerm, node, time };
+        const known = firstTerm.get(i);
+        if (known === undefined) {
+          firstTerm.set(i, term);
+          firstEntry.set(i, { key, prevTerm, node, time });
           continue;
         }
-        if (firstTerm[i] === term) {
-          first = firstEntry[i]!;
+        if (known === term) {
+          first = firstEntry.get(i)!;
         } else {
           const slot = `${i}/${term}`;
           first = others.get(slot);

@@ -1,7 +1,7 @@
 import type { NodeId } from '../src/adapter/contract.ts';
 import { KvModel } from './kv-model.ts';
-import type { Checker, CheckerDefinition, RunRecord, Violation } from './types.ts';
-import { commandKey, showKey, showTime } from './util.ts';
+import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
+import { IndexWindow, PRUNE_BATCH, SharedLogs, commandKey, showKey, showTime } from './util.ts';
 
 /**
  * State Machine Safety (Raft §5.4.3): no two nodes apply different commands at one index.
@@ -13,21 +13,42 @@ import { commandKey, showKey, showTime } from './util.ts';
  * deduplication, see KvModel) of the agreed commands 1..its applied index: this checks the
  * state machines themselves, snapshots included (a node that restored a snapshot must end up
  * where the commands lead).
+ *
+ * Memory: commands at or below the run's watermark (every node's snapshot covers them, see
+ * SharedLogs.watermark; 0 when the implementation shows no log) are folded into the model as the
+ * run goes and their records dropped: no node applies them again or ends the run below them.
  */
 export const stateMachineSafety: CheckerDefinition = {
   name: 'state-machine-safety',
   description: 'no two nodes apply different commands at one index, and every state machine equals the fold of the applied commands',
   scope: 'step',
   needs: [],
-  create(): Checker {
-    const applied: ({ key: string; command: unknown; node: NodeId; time: number } | undefined)[] = [undefined];
+  create(cluster: ClusterInfo): Checker {
+    const logs = SharedLogs.forRun(cluster);
+    const applied = new IndexWindow<{ key: string; command: unknown; node: NodeId; time: number }>();
     let highest = 0;
+    /** The agreed commands 1..folded, folded; their records are dropped. */
+    const model = new KvModel();
+    let folded = 0;
+    const fold = (to: number) => {
+      let entry;
+      while (folded < to && (entry = applied.get(folded + 1)) !== undefined) {
+        model.apply(entry.command);
+        folded++;
+      }
+      applied.dropBelow(folded + 1);
+    };
     return {
       onApply(node, index, command, time): Violation | undefined {
+        if (index > folded + 2 * PRUNE_BATCH) {
+          const to = Math.min(logs.watermark(), index - PRUNE_BATCH);
+          if (to >= folded + PRUNE_BATCH) fold(to);
+        }
+        if (index <= folded) return undefined; // see Memory: cannot happen while snapshots are durable
         const key = commandKey(command);
-        const first = applied[index];
+        const first = applied.get(index);
         if (first === undefined) {
-          applied[index] = { key, command, node, time };
+          applied.set(index, { key, command, node, time });
           if (index > highest) highest = index;
           return undefined;
         }
@@ -46,10 +67,9 @@ export const stateMachineSafety: CheckerDefinition = {
       },
       finish(record: RunRecord): Violation | undefined {
         const nodes = [...record.finalStates].sort((a, b) => a[1].appliedIndex - b[1].appliedIndex);
-        const model = new KvModel();
-        let folded = 0;
         for (const [node, state] of nodes) {
-          while (folded < state.appliedIndex && applied[folded + 1] !== undefined) model.apply(applied[++folded]!.command);
+          if (state.appliedIndex < folded) continue; // below what was folded (see Memory): not judged
+          fold(state.appliedIndex);
           // A gap in what was seen applied: this node (and those above it) cannot be judged.
           if (folded < state.appliedIndex) break;
           const problem = compareState(model.data, state.entries);

@@ -1,4 +1,5 @@
 import type { Command, LogView, NodeId } from '../src/adapter/contract.ts';
+import type { ClusterInfo } from './types.ts';
 
 /**
  * Helpers shared by the checkers. The log checkers of one run share one mirror per node
@@ -223,12 +224,43 @@ export class SharedLogs {
   private readonly nodes = new Map<NodeId, SharedNode>();
   private subscribers = 0;
   private used = false;
+  /** The watermark as last computed, and whether a snapshot changed since. */
+  private low = 0;
+  private stale = true;
+
+  private constructor(private readonly cluster: readonly NodeId[]) {}
 
   /** The shared mirrors of the run `cluster` identifies. */
-  static forRun(cluster: object): SharedLogs {
+  static forRun(cluster: Pick<ClusterInfo, 'nodes'>): SharedLogs {
     let shared = SharedLogs.runs.get(cluster);
-    if (!shared || shared.used) SharedLogs.runs.set(cluster, (shared = new SharedLogs()));
+    if (!shared || shared.used) SharedLogs.runs.set(cluster, (shared = new SharedLogs(cluster.nodes)));
     return shared;
+  }
+
+  /**
+   * The pruning point of the run: the lowest snapshot index over every node of the cluster, live
+   * or crashed (a crashed node counts with the snapshot of its last view; a node never seen
+   * counts 0). Per-index records at or below it can be dropped: no node can show a log entry
+   * there again, apply an index there again, or end the run with its state machine below it.
+   * This rests on the rule Raft states and the engine's crash model enforces for durable data:
+   * a node shows a snapshot only once it is durable (the reference Raft syncs it before it
+   * discards the entries it covers), so a restart brings back that snapshot or a later one. A
+   * node that broke this rule and came back below the point would have its entries there
+   * compared with nothing (the mirror itself reloads them correctly).
+   */
+  watermark(): number {
+    if (!this.stale) return this.low;
+    this.stale = false;
+    let low = Infinity;
+    for (const node of this.cluster) {
+      const state = this.nodes.get(node);
+      if (!state) {
+        low = 0;
+        break;
+      }
+      if (state.mirror.snapshotIndex < low) low = state.mirror.snapshotIndex;
+    }
+    return (this.low = low === Infinity ? 0 : low);
   }
 
   /** A subscriber id, to pass to sync. */
@@ -242,7 +274,8 @@ export class SharedLogs {
     let state = this.nodes.get(node);
     if (!state) this.nodes.set(node, (state = { mirror: new LogMirror(), epoch: 0, log: undefined, read: [] }));
     if (state.read[subscriber] === state.epoch || state.log !== log) {
-      state.mirror.update(log);
+      const change = state.mirror.update(log);
+      if (change.oldSnapshotIndex !== state.mirror.snapshotIndex || state.epoch === 0) this.stale = true;
       state.epoch++;
       state.log = log;
     }
@@ -253,6 +286,49 @@ export class SharedLogs {
   /** The node's mirror as last updated (undefined if never seen). */
   mirror(node: NodeId): LogMirror | undefined {
     return this.nodes.get(node)?.mirror;
+  }
+}
+
+/** Records are pruned in batches of at least this many indexes (amortised O(1) per index). */
+export const PRUNE_BATCH = 1024;
+
+/**
+ * Values by log index, kept only from a base index up: dropBelow(i) forgets every index under i,
+ * so a checker's per-index records take memory for the window it still needs, not for the run.
+ * Reading below the base gives undefined; writing there is ignored.
+ */
+export class IndexWindow<T> {
+  private items: (T | undefined)[] = [];
+  /** items[j] is the value of index base + j. */
+  private base = 0;
+
+  get(index: number): T | undefined {
+    return index < this.base ? undefined : this.items[index - this.base];
+  }
+
+  set(index: number, value: T): void {
+    if (index >= this.base) this.items[index - this.base] = value;
+  }
+
+  /** The lowest index still held. */
+  get from(): number {
+    return this.base;
+  }
+
+  /** How many slots are held (its memory, for tests). */
+  get held(): number {
+    return this.items.length;
+  }
+
+  /** Forgets the values of every index under `index`. */
+  dropBelow(index: number): void {
+    const n = Math.min(index - this.base, this.items.length);
+    if (n <= 0) {
+      if (index > this.base && this.items.length === 0) this.base = index;
+      return;
+    }
+    this.items.splice(0, n);
+    this.base = index;
   }
 }
 

@@ -38,7 +38,7 @@ describe('log checkers sharing one mirror per node', () => {
   });
 
   it('updates a mirror once per step, and again for a new view of the same node', () => {
-    const shared = SharedLogs.forRun({});
+    const shared = SharedLogs.forRun({ nodes: ['n1'] });
     const a = shared.subscribe();
     const b = shared.subscribe();
     const first = log(spec('1:a 1:b'));
@@ -52,7 +52,7 @@ describe('log checkers sharing one mirror per node', () => {
   });
 
   it('gives a checker created after a run started (same ClusterInfo, as tests do) its own mirrors', () => {
-    const cluster = {};
+    const cluster = { nodes: ['n1'] };
     const one = SharedLogs.forRun(cluster);
     one.sync(one.subscribe(), 'n1', log(spec('1:a')));
     expect(SharedLogs.forRun(cluster)).not.toBe(one);

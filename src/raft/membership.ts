@@ -66,6 +66,16 @@ export class ActiveConfig {
     return this.config.old === undefined ? a : Math.min(a, quorumIndex(this.config.old, matchOf));
   }
 
+  /** hasQuorum with has(id) = (id === self || progress.get(id)?.readAck >= seq), without a closure (ReadIndex rounds). */
+  hasReadQuorum(progress: ReadonlyMap<NodeId, { readonly readAck: number }>, self: NodeId, seq: number): boolean {
+    return readMajority(this.config.voters, progress, self, seq) && (this.config.old === undefined || readMajority(this.config.old, progress, self, seq));
+  }
+
+  /** hasQuorum with has(id) = (id === self): whether this server alone is a quorum. */
+  selfIsQuorum(self: NodeId): boolean {
+    return selfMajority(this.config.voters, self) && (this.config.old === undefined || selfMajority(this.config.old, self));
+  }
+
   /**
    * quorumMatch with matchOf(id) = (id === self ? selfMatch : progress.get(id)?.match ?? 0),
    * without a closure per call (the leader asks on every acknowledgement).
@@ -105,6 +115,20 @@ function quorumIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number)
     if (count >= need) best = m;
   }
   return best;
+}
+
+function readMajority(voters: readonly NodeId[], progress: ReadonlyMap<NodeId, { readonly readAck: number }>, self: NodeId, seq: number): boolean {
+  if (voters.length === 0) return false;
+  let yes = 0;
+  for (const id of voters) if (id === self || (progress.get(id)?.readAck ?? 0) >= seq) yes++;
+  return yes * 2 > voters.length;
+}
+
+function selfMajority(voters: readonly NodeId[], self: NodeId): boolean {
+  if (voters.length === 0) return false;
+  let yes = 0;
+  for (const id of voters) if (id === self) yes++;
+  return yes * 2 > voters.length;
 }
 
 /** Scratch space for quorumIndexOf: configurations are small, and the leader asks on every acknowledgement. */

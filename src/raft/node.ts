@@ -63,6 +63,8 @@ export class RaftServer implements RaftNode {
   readonly options: RaftOptions;
   /** Planted bugs switched on (src/raft/bugs.ts); empty unless a zoo run asks. */
   private readonly bugs: ReadonlySet<BugName>;
+  /** False in ordinary runs: the hot paths then skip the set lookups of bug(). */
+  private readonly anyBug: boolean;
   private readonly self: NodeId;
   private readonly persistence: Persistence;
   private readonly log = new RaftLog();
@@ -100,6 +102,8 @@ export class RaftServer implements RaftNode {
   /** Bumped per (pre)election round, so a retry timer of an older round does nothing. */
   private electionRound = 0;
   private stopped = false;
+  /** What inspect() returned last. */
+  private lastView: NodeView | undefined;
 
   private readSeq = 0;
   private pendingReads: PendingRead[] = [];
@@ -120,6 +124,7 @@ export class RaftServer implements RaftNode {
   ) {
     this.options = parseRaftOptions(cluster.options);
     this.bugs = this.options.bugs;
+    this.anyBug = this.bugs.size > 0;
     this.self = host.id;
     this.persistence = new Persistence(host.storage);
     this.snapshotConfig = new ActiveConfig(freezeConfig({ voters: [...cluster.initialMembers], learners: [] }), 0, this.self);
@@ -136,7 +141,7 @@ export class RaftServer implements RaftNode {
     this.votedFor = recovered.hardState.votedFor;
     this.fence = recovered.fence;
     this.suspect = recovered.suspect;
-    if (this.bugs.has('corrupt-entry-truncate')) {
+    if (this.bug('corrupt-entry-truncate')) {
       // BUG corrupt-entry-truncate (Alagappan et al., FAST'18): the log is cut at the corrupted
       // entry and we go on as if we never held what followed: no fence, so we campaign and vote
       // on the shortened log — and may help elect a leader without an entry we acknowledged.
@@ -199,7 +204,7 @@ export class RaftServer implements RaftNode {
     if (this.role !== 'leader') return this.refusal();
     // During a transfer new entries would only delay the target's catching up (thesis §3.10).
     if (this.transferTarget !== null) return { accepted: false, leaderHint: this.transferTarget };
-    if (this.bugs.has('no-client-dedup')) command = this.rewrapRetry(command);
+    if (this.bug('no-client-dedup')) command = this.rewrapRetry(command);
     const index = this.appendAsLeader(command);
     return { accepted: true, index, term: this.term };
   }
@@ -240,14 +245,14 @@ export class RaftServer implements RaftNode {
 
   read(ready: (readIndex: number) => void): boolean {
     if (this.stopped || this.role !== 'leader' || this.transferTarget !== null) return false;
-    if (this.bugs.has('read-without-leadership-check')) {
+    if (this.bug('read-without-leadership-check')) {
       // BUG read-without-leadership-check (consul #54): a leader must confirm it still leads
       // (ReadIndex, §6.4) before answering; this one answers from its own state at once, so a
       // deposed leader that has not noticed yet serves stale reads.
       ready(this.commitIndex);
       return true;
     }
-    if (this.bugs.has('unsafe-lease-read') && this.committedInCurrentTerm()) {
+    if (this.bug('unsafe-lease-read') && this.committedInCurrentTerm()) {
       // BUG unsafe-lease-read (thesis §6.4.1): a lease must be shorter than the election timeout
       // by the clock-drift bound. This lease lasts a whole minimum election timeout from the
       // last acknowledgements of a quorum, on our own clock: a slow clock (or fast followers')
@@ -287,14 +292,28 @@ export class RaftServer implements RaftNode {
   }
 
   inspect(): NodeView {
-    return {
-      role: this.viewRole(),
+    // The simulator inspects after every step, and most steps change none of this: the last
+    // view (frozen, so nobody can change it) is handed out again until something does.
+    const role = this.viewRole();
+    const view = this.lastView;
+    if (
+      view !== undefined &&
+      view.role === role &&
+      view.term === this.term &&
+      view.votedFor === this.votedFor &&
+      view.commitIndex === this.commitIndex &&
+      view.members === this.config.members
+    ) {
+      return view;
+    }
+    return (this.lastView = Object.freeze({
+      role,
       term: this.term,
       votedFor: this.votedFor,
       commitIndex: this.commitIndex,
       members: this.config.members,
       log: this.log,
-    };
+    }));
   }
 
   stop(): void {
@@ -354,7 +373,7 @@ export class RaftServer implements RaftNode {
   };
 
   private electionTimeout(): void {
-    if (this.role === 'candidate' && this.bugs.has('candidate-no-retry')) {
+    if (this.role === 'candidate' && this.bug('candidate-no-retry')) {
       // BUG candidate-no-retry: a candidate whose election times out must start a new one
       // (§5.2); this one keeps waiting for the votes of its old term (a split vote never ends).
       this.resetElectionDeadline();
@@ -369,7 +388,7 @@ export class RaftServer implements RaftNode {
     }
     // BUG disruptive-removed-server: a server outside the configuration is no one's peer for a
     // PreVote round, so it goes straight to a real election with a higher term.
-    if (this.options.preVote && !(this.bugs.has('disruptive-removed-server') && !this.config.isVoter(this.self))) this.becomePreCandidate();
+    if (this.options.preVote && !(this.bug('disruptive-removed-server') && !this.config.isVoter(this.self))) this.becomePreCandidate();
     else this.becomeCandidate(false);
   }
 
@@ -377,7 +396,7 @@ export class RaftServer implements RaftNode {
   private canCampaign(): boolean {
     // BUG disruptive-removed-server (logcabin #56): a server removed from the configuration
     // keeps campaigning (see also handleVoteRequest and electionTimeout).
-    if (this.bugs.has('disruptive-removed-server')) return this.trustsOwnLog();
+    if (this.bug('disruptive-removed-server')) return this.trustsOwnLog();
     return this.config.isVoter(this.self) && this.trustsOwnLog();
   }
 
@@ -414,7 +433,7 @@ export class RaftServer implements RaftNode {
     const role = this.role;
     const sendAll = (): void => {
       // (control vote-retransmit-to-all: also to those that granted; safe, grants are a set)
-      for (const id of this.config.members) if (id !== this.self && (!this.votes.has(id) || this.bugs.has('vote-retransmit-to-all'))) this.send(id, request);
+      for (const id of this.config.members) if (id !== this.self && (!this.votes.has(id) || this.bug('vote-retransmit-to-all'))) this.send(id, request);
     };
     sendAll();
     if (this.voteRetryTimer !== undefined) this.host.clearTimer(this.voteRetryTimer);
@@ -435,7 +454,7 @@ export class RaftServer implements RaftNode {
     this.persistHardState();
     // BUG prevote-counts-as-vote (canonical/raft #196): the PreVote grants are kept and counted
     // as votes; a PreVote grant is not a vote (thesis §9.6), so two candidates can both "win" a term.
-    if (this.bugs.has('prevote-counts-as-vote')) this.votes.add(this.self);
+    if (this.bug('prevote-counts-as-vote')) this.votes.add(this.self);
     else this.votes = new Set([this.self]);
     this.grantCount = 0;
     this.resetElectionDeadline();
@@ -512,7 +531,7 @@ export class RaftServer implements RaftNode {
   /** The election restriction (§5.4.1): the candidate's log is at least as up to date as ours. */
   private isUpToDate(lastLogIndex: number, lastLogTerm: number): boolean {
     // BUG weak-uptodate-check (jgroups-raft #14): log length only, no last-term comparison (§5.4.1).
-    if (this.bugs.has('weak-uptodate-check')) return lastLogIndex >= this.log.lastIndex;
+    if (this.bug('weak-uptodate-check')) return lastLogIndex >= this.log.lastIndex;
     const ourTerm = this.log.lastTerm;
     return lastLogTerm > ourTerm || (lastLogTerm === ourTerm && lastLogIndex >= this.log.lastIndex);
   }
@@ -526,7 +545,7 @@ export class RaftServer implements RaftNode {
     if (request.transfer) return false;
     // BUG disruptive-removed-server: the guard of thesis §4.2.3 is not applied to requests from
     // servers outside our configuration, so a removed server's higher term deposes the leader.
-    if (this.bugs.has('disruptive-removed-server') && !this.config.isVoter(from)) return false;
+    if (this.bug('disruptive-removed-server') && !this.config.isVoter(from)) return false;
     if (this.role === 'leader') return this.options.checkQuorum;
     return this.leaderId !== null && this.host.now() - this.lastLeaderContact < this.cluster.timing.electionTimeoutMinMs;
   }
@@ -542,7 +561,7 @@ export class RaftServer implements RaftNode {
       this.send(from, { type: 'voteReply', term: this.term, pre: false, granted: false } satisfies VoteReply);
       return;
     }
-    if (this.bugs.has('regrant-same-candidate') && m.term === this.term && this.votedFor === from) {
+    if (this.bug('regrant-same-candidate') && m.term === this.term && this.votedFor === from) {
       // Control regrant-same-candidate: the vote is already cast (and persisted) for this
       // candidate in this term; answering "granted" again, without the lease or log checks,
       // changes nothing.
@@ -578,14 +597,14 @@ export class RaftServer implements RaftNode {
 
   /** Records a (pre)vote grant; true when the grants now make a quorum. */
   private countGrant(from: NodeId): boolean {
-    if (this.bugs.has('vote-count-not-set')) {
+    if (this.bug('vote-count-not-set')) {
       // BUG vote-count-not-set (akka-raft #45): grants are counted, not voters; a duplicated
       // or retransmitted grant counts again, so a minority can elect a leader.
       this.grantCount++;
       return (this.grantCount + 1) * 2 > this.config.config.voters.length;
     }
     this.votes.add(from);
-    if (this.bugs.has('joint-consensus-union-quorum')) return this.config.unionHasQuorum((id) => this.votes.has(id));
+    if (this.bug('joint-consensus-union-quorum')) return this.config.unionHasQuorum((id) => this.votes.has(id));
     return this.config.hasQuorum((id) => this.votes.has(id));
   }
 
@@ -742,7 +761,7 @@ export class RaftServer implements RaftNode {
   private commitRule(index: number): boolean {
     // BUG figure8-commit-old-term (logcabin #44): an entry of an older term is committed once
     // stored on a majority; Figure 8 shows a later leader overwriting it.
-    if (this.bugs.has('figure8-commit-old-term')) return true;
+    if (this.bug('figure8-commit-old-term')) return true;
     return this.log.termAt(index) === this.term;
   }
 
@@ -750,7 +769,7 @@ export class RaftServer implements RaftNode {
     if (this.role !== 'leader') return;
     const lastIndex = this.log.lastIndex;
     // BUG joint-consensus-union-quorum (async-raft #62): one majority over C_old ∪ C_new instead of one of each.
-    const n = this.bugs.has('joint-consensus-union-quorum')
+    const n = this.bug('joint-consensus-union-quorum')
       ? this.config.unionQuorumMatch((id) => (id === this.self ? lastIndex : (this.progress.get(id)?.match ?? 0)))
       : this.config.quorumMatchOf(this.progress, this.self, lastIndex);
     if (n > this.commitIndex && this.commitRule(n)) this.advanceCommit(n);
@@ -803,7 +822,7 @@ export class RaftServer implements RaftNode {
       const term = log.termAt(prev);
       // BUG skip-prevlog-check (akka-raft #32): a heartbeat (no entries) is accepted without the
       // prevLogIndex/prevLogTerm consistency check, and its leaderCommit is then believed.
-      const skipCheck = m.entries.length === 0 && this.bugs.has('skip-prevlog-check');
+      const skipCheck = m.entries.length === 0 && this.bug('skip-prevlog-check');
       if (term !== m.prevLogTerm && !skipCheck) return this.appendReply(m, false, 0, term, log.firstIndexOfTerm(prev));
     }
     let changed = false;
@@ -819,13 +838,13 @@ export class RaftServer implements RaftNode {
       changed = true;
     }
     // BUG ack-before-fsync (tikv #994): the reply leaves before the entries are synced.
-    if (changed && !this.bugs.has('ack-before-fsync')) this.persistence.sync(); // durable before we acknowledge
+    if (changed && !this.bug('ack-before-fsync')) this.persistence.sync(); // durable before we acknowledge
     const lastNew = m.prevLogIndex + entries.length;
     this.maybeLiftFence(m.term, lastNew);
     if (m.leaderCommit > this.commitIndex) {
       // BUG commit-beyond-verified-prefix (copycat #265): min(leaderCommit, lastLogIndex) trusts
       // entries past what this request verified, which may conflict with the leader's.
-      const commit = Math.min(m.leaderCommit, this.bugs.has('commit-beyond-verified-prefix') ? log.lastIndex : lastNew);
+      const commit = Math.min(m.leaderCommit, this.bug('commit-beyond-verified-prefix') ? log.lastIndex : lastNew);
       if (commit > this.commitIndex) this.advanceCommit(commit);
     }
     return this.appendReply(m, true, lastNew, 0, 0);
@@ -852,7 +871,7 @@ export class RaftServer implements RaftNode {
     const log = this.log;
     // BUG snapshot-drops-newer-log (camunda #6092): the entries after the snapshot are wiped
     // even when we hold the snapshot's last entry (§7 says keep them): acknowledged entries vanish.
-    const keep = m.index <= log.lastIndex && log.termAt(m.index) === m.lastTerm && !this.bugs.has('snapshot-drops-newer-log');
+    const keep = m.index <= log.lastIndex && log.termAt(m.index) === m.lastTerm && !this.bug('snapshot-drops-newer-log');
     this.discardSuspect();
     if (!keep) this.persistence.deleteEntriesDown(log.firstIndex, log.lastIndex);
     this.persistence.saveSnapshot({ index: m.index, term: m.lastTerm, config: m.config, data: m.data });
@@ -937,7 +956,7 @@ export class RaftServer implements RaftNode {
       this.configs.push(new ActiveConfig(entry.command.config, index, this.self));
       this.updateConfig();
     }
-    if (this.bugs.has('apply-uncommitted')) this.applyCommitted();
+    if (this.bug('apply-uncommitted')) this.applyCommitted();
     return index;
   }
 
@@ -971,7 +990,7 @@ export class RaftServer implements RaftNode {
   private applyCommitted(): void {
     // BUG apply-uncommitted: entries are applied as soon as they are appended; only committed
     // entries may be applied (§5.3).
-    const upTo = this.bugs.has('apply-uncommitted') ? this.log.lastIndex : this.commitIndex;
+    const upTo = this.bug('apply-uncommitted') ? this.log.lastIndex : this.commitIndex;
     while (this.lastApplied < upTo && !this.stopped) {
       const index = this.lastApplied + 1;
       const entry = this.log.entry(index);
@@ -1013,7 +1032,7 @@ export class RaftServer implements RaftNode {
       this.config.index <= this.commitIndex &&
       // BUG config-change-before-term-commit (Ongaro 2015): a change may start before this
       // leader committed an entry of its term, racing an uncommitted change of an old leader.
-      (this.committedInCurrentTerm() || this.bugs.has('config-change-before-term-commit'))
+      (this.committedInCurrentTerm() || this.bug('config-change-before-term-commit'))
     );
   }
 
@@ -1076,14 +1095,14 @@ export class RaftServer implements RaftNode {
     }
     const seq = ++this.readSeq;
     for (const r of ready) this.pendingReads.push({ seq, readIndex: this.commitIndex, ready: r });
-    if (this.config.hasQuorum((id) => id === this.self)) this.checkReads();
+    if (this.config.selfIsQuorum(this.self)) this.checkReads();
     else this.broadcastAppend(); // a heartbeat round carrying ctx = seq
   }
 
   private checkReads(): void {
     while (this.pendingReads.length > 0 && this.role === 'leader') {
       const read = this.pendingReads[0]!;
-      const confirmed = this.config.hasQuorum((id) => id === this.self || (this.progress.get(id)?.readAck ?? 0) >= read.seq);
+      const confirmed = this.config.hasReadQuorum(this.progress, this.self, read.seq);
       if (!confirmed) return;
       this.pendingReads.shift();
       read.ready(read.readIndex);
@@ -1097,11 +1116,16 @@ export class RaftServer implements RaftNode {
 
   // ---- plumbing ----------------------------------------------------------------------------------
 
+  /** Whether planted bug `name` (src/raft/bugs.ts) is switched on. */
+  private bug(name: BugName): boolean {
+    return this.anyBug && this.bugs.has(name);
+  }
+
   private persistHardState(): void {
     this.persistence.saveHardState({ term: this.term, votedFor: this.votedFor });
     // BUG vote-not-persisted (hashicorp/raft #507): term and vote are written but not synced
     // before the reply leaves (Figure 2: persist before responding); a crash forgets them.
-    if (this.bugs.has('vote-not-persisted')) return;
+    if (this.bug('vote-not-persisted')) return;
     this.persistence.sync();
   }
 

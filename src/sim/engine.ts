@@ -210,6 +210,8 @@ export class Simulation {
   private readonly clients: ClientPool | undefined;
   private readonly history: ClientOperation[] = [];
   private readonly trace: Trace;
+  /** trace.full, read on every step. */
+  private readonly traceFull: boolean;
   private readonly config: ClusterConfig;
   private readonly checkers: { name: string; checker: Checker }[] = [];
   private readonly skipped: SkippedCheck[] = [];
@@ -242,6 +244,7 @@ export class Simulation {
     this.clientLinkRng = networkRng.fork('clients');
     this.faultRng = this.rng.fork('faults');
     this.trace = new Trace(options.trace ?? 'hash');
+    this.traceFull = this.trace.full;
     const timing = options.timing ?? DEFAULT_TIMING;
     this.config = {
       nodes: [...options.nodes],
@@ -276,7 +279,7 @@ export class Simulation {
       if (!(error instanceof StopRun)) throw error;
       this.violation = error.violation;
     }
-    if (this.violation && this.trace.full) {
+    if (this.violation && this.traceFull) {
       this.trace.record({ i: this.steps, t: this.now, k: 'violation', d: this.violation });
     }
     return {
@@ -356,7 +359,7 @@ export class Simulation {
     // The hash never depends on the trace mode: a report's full trace hashes like the hash-only run.
     this.trace.mix(this.now, TRACE_KINDS.restart, slot.index, view.term);
     slot.lastObserved = view;
-    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'state', n: slot.id, d: { role: view.role, term: view.term, commitIndex: view.commitIndex } });
+    if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'state', n: slot.id, d: { role: view.role, term: view.term, commitIndex: view.commitIndex } });
     for (const { name, checker } of this.checkers) this.report(name, checker.onRestart?.(slot.id, view, this.now));
   }
 
@@ -417,7 +420,7 @@ export class Simulation {
     slot.lastObserved = view;
     const commit = view.commitIndex ?? -1;
     this.trace.mix(this.now, view.term, ROLE_CODES[view.role] ?? 0, commit);
-    if (this.trace.full && (!before || before.role !== view.role || before.term !== view.term)) {
+    if (this.traceFull && (!before || before.role !== view.role || before.term !== view.term)) {
       this.trace.record({ i: this.steps, t: this.now, k: 'state', n: slot.id, d: { role: view.role, term: view.term, commitIndex: view.commitIndex } });
     }
     const checkers = this.checkers;
@@ -468,7 +471,7 @@ export class Simulation {
     if (fire === undefined) return;
     slot.timers.delete(event.source);
     this.trace.mix(this.now, TRACE_KINDS.timer, slot.index, event.source);
-    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'timer', n: slot.id });
+    if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'timer', n: slot.id });
     try {
       fire();
     } catch (error) {
@@ -484,7 +487,7 @@ export class Simulation {
     if (target === undefined) this.fail('adapter-contract', `node ${from.id} sent a message to unknown node "${to}"`);
     const network = this.network;
     if (network.isBlocked(from.index, target)) {
-      if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'drop', n: to, f: from.id, d: message });
+      if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'drop', n: to, f: from.id, d: message });
       return;
     }
     const slot = this.slots[target]!;
@@ -492,18 +495,18 @@ export class Simulation {
     for (let c = 0; c < network.copies; c++) {
       this.schedule(this.now + network.delays[c]!, EventKind.Deliver, target, from.index, slot.epoch, message);
     }
-    if (network.copies === 0 && this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'drop', n: to, f: from.id, d: message });
+    if (network.copies === 0 && this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'drop', n: to, f: from.id, d: message });
   }
 
   private deliver(event: SimEvent): void {
     const slot = this.slots[event.target]!;
     // A crash drops messages in flight to the node; a cut made after sending drops them on arrival.
     if (!slot.up || slot.epoch !== event.epoch || this.network.isBlocked(event.source, event.target)) {
-      if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'drop', n: slot.id, f: this.slots[event.source]!.id, d: event.payload });
+      if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'drop', n: slot.id, f: this.slots[event.source]!.id, d: event.payload });
       return;
     }
     this.trace.mix(this.now, TRACE_KINDS.deliver, event.target, event.source);
-    if (this.trace.full) {
+    if (this.traceFull) {
       this.trace.record({ i: this.steps, t: this.now, k: 'deliver', n: slot.id, f: this.slots[event.source]!.id, s: event.sent, d: event.payload });
     }
     try {
@@ -531,10 +534,10 @@ export class Simulation {
       },
       record(operation: ClientOperation): void {
         sim.history.push(operation);
-        if (sim.trace.full) sim.trace.record({ i: sim.steps, t: sim.now, k: 'invoke', n: operation.client, d: operation.op });
+        if (sim.traceFull) sim.trace.record({ i: sim.steps, t: sim.now, k: 'invoke', n: operation.client, d: operation.op });
       },
       completed(operation: ClientOperation, command: Command): void {
-        if (sim.trace.full) {
+        if (sim.traceFull) {
           sim.trace.record({ i: sim.steps, t: sim.now, k: 'complete', n: operation.client, d: { op: operation.op, output: operation.output, status: operation.status } });
         }
         if (operation.op.type === 'get' || operation.answeredBy === undefined) return;
@@ -622,8 +625,9 @@ export class Simulation {
     }
     const result = slot.kv.apply(index, command);
     this.trace.mix(this.now, TRACE_KINDS.apply, slot.index, index);
-    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'apply', n: slot.id, d: { index, command } });
-    for (const { name, checker } of this.checkers) this.report(name, checker.onApply?.(slot.id, index, command, this.now));
+    if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'apply', n: slot.id, d: { index, command } });
+    const checkers = this.checkers;
+    for (let i = 0; i < checkers.length; i++) this.report(checkers[i]!.name, checkers[i]!.checker.onApply?.(slot.id, index, command, this.now));
     if (isFrameworkCommand(command)) {
       const waiting = slot.waitingWrites.get(command.id);
       if (waiting) {
@@ -639,7 +643,7 @@ export class Simulation {
   restoreSnapshot(slot: NodeSlot, snapshot: Snapshot): void {
     slot.kv.restore(snapshot);
     this.trace.mix(this.now, TRACE_KINDS.apply, slot.index, -snapshot.index);
-    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'apply', n: slot.id, d: { snapshot: snapshot.index } });
+    if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'apply', n: slot.id, d: { snapshot: snapshot.index } });
     for (const { name, checker } of this.checkers) this.report(name, checker.onRestore?.(slot.id, snapshot.index, this.now));
     this.answerReads(slot);
   }
@@ -675,7 +679,7 @@ export class Simulation {
     this.faults.push({ action, time: this.now, outcome });
     this.trace.mixString(action.kind);
     this.trace.mixString(outcome);
-    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'fault', d: { action, outcome } });
+    if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'fault', d: { action, outcome } });
     this.recordStatus();
   }
 
@@ -788,7 +792,7 @@ export class Simulation {
     }
     this.healedAt = this.now;
     this.trace.mixString('heal');
-    if (this.trace.full) this.trace.record({ i: this.steps, t: this.now, k: 'heal' });
+    if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'heal' });
     this.recordStatus();
   }
 
@@ -824,7 +828,7 @@ export class Simulation {
   }
 
   private traceEvent(kind: 'request' | 'reply', target: number, source: number, detail: unknown): void {
-    if (!this.trace.full) return;
+    if (!this.traceFull) return;
     const n = kind === 'request' ? this.slots[target]!.id : this.clients!.clientName(target);
     this.trace.record({ i: this.steps, t: this.now, k: kind, n, ...(source >= 0 ? { f: this.slots[source]!.id } : {}), d: detail });
   }

@@ -496,7 +496,7 @@ describe('reference raft: options', () => {
   });
 });
 
-describe('quorumMatchOf', () => {
+describe('closure-free quorum helpers', () => {
   it('equals quorumMatch with the same match function, for plain and joint configurations', () => {
     const rng = new Rng(5);
     const ids = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'];
@@ -511,6 +511,11 @@ describe('quorumMatchOf', () => {
       const selfMatch = rng.int(0, 6);
       const matchOf = (id: string): number => (id === self ? selfMatch : (progress.get(id)?.match ?? 0));
       expect(config.quorumMatchOf(progress, self, selfMatch)).toBe(config.quorumMatch(matchOf));
+      const acks = new Map<string, { readAck: number }>();
+      for (const id of ids) if (rng.chance(0.8)) acks.set(id, { readAck: rng.int(0, 3) });
+      const seq = rng.int(0, 3);
+      expect(config.hasReadQuorum(acks, self, seq)).toBe(config.hasQuorum((id) => id === self || (acks.get(id)?.readAck ?? 0) >= seq));
+      expect(config.selfIsQuorum(self)).toBe(config.hasQuorum((id) => id === self));
     }
   });
 });

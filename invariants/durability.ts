@@ -166,22 +166,57 @@ export const durability: CheckerDefinition = {
         return undefined;
       },
       finish(record: RunRecord): Violation | undefined {
+        // Writes by key in index order, and by command (a command may be applied at two indexes).
+        const byKey = new Map<string, Ack[]>();
+        const byCommand = new Map<string, Ack[]>();
+        for (const ack of ackList) {
+          const op = ack.command.op;
+          if (op.type === 'get') continue;
+          let list = byKey.get(op.key);
+          if (!list) byKey.set(op.key, (list = []));
+          list.push(ack);
+          let same = byCommand.get(ack.command.id);
+          if (!same) byCommand.set(ack.command.id, (same = []));
+          same.push(ack);
+        }
+        for (const list of byKey.values()) list.sort((a, b) => a.index - b.index);
         for (const [node, state] of record.finalStates) {
           const upTo = state.appliedIndex;
           // Above what was seen applied, or below what was dropped (see Memory): not judged.
           if (upTo > contiguous || upTo < prunedTo) continue;
           const values = new Map(state.entries);
-          for (const ack of ackList) {
-            const op = ack.command.op;
-            if (ack.index > upTo || op.type === 'get') continue;
-            if (laterPut(putsByKey.get(op.key), ack, upTo)) continue;
+          const judge = (ack: Ack): Violation | undefined => {
+            const op = ack.command.op as { type: 'put' | 'append'; key: string; value: string };
+            if (ack.index > upTo || laterPut(putsByKey.get(op.key), ack, upTo)) return undefined;
             const value = values.get(op.key) ?? '';
             const ok = op.type === 'put' ? value.startsWith(op.value) : value.includes(op.value);
-            if (ok) continue;
+            if (ok) return undefined;
             return {
               invariant: 'durability',
               message: `${node}'s final state (applied index ${upTo}) lost the acknowledged ${op.type} ${ack.command.id} of ${JSON.stringify(op.value)} to key ${JSON.stringify(op.key)} (index ${ack.index}, acknowledged at ${showTime(ack.time)}; no later put of that key): the key holds ${JSON.stringify(value)}`,
             };
+          };
+          for (const [key, list] of byKey) {
+            // Writes below the last put at or before upTo are superseded by it (laterPut), unless
+            // that put is their own command again: only those and the writes from it up are judged.
+            const last = lastPut(putsByKey.get(key), upTo) ?? lastPrunedPut.get(key);
+            let from = 0;
+            if (last !== undefined) {
+              for (const ack of byCommand.get(last.id) ?? []) {
+                const violation = ack.index < last.index && ack.command.op.key === key ? judge(ack) : undefined;
+                if (violation) return violation;
+              }
+              let hi = list.length;
+              while (from < hi) {
+                const mid = (from + hi) >> 1;
+                if (list[mid]!.index < last.index) from = mid + 1;
+                else hi = mid;
+              }
+            }
+            for (let i = from; i < list.length && list[i]!.index <= upTo; i++) {
+              const violation = judge(list[i]!);
+              if (violation) return violation;
+            }
           }
         }
         return undefined;
@@ -189,6 +224,19 @@ export const durability: CheckerDefinition = {
     };
   },
 };
+
+/** The last put in `puts` (index order) at an index <= upTo. */
+function lastPut(puts: readonly { index: number; id: string }[] | undefined, upTo: number): { index: number; id: string } | undefined {
+  if (!puts) return undefined;
+  let lo = 0;
+  let hi = puts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (puts[mid]!.index <= upTo) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? puts[lo - 1] : undefined;
+}
 
 /** Whether a put of the same key by another command was applied in (ack.index, upTo]. Puts are in index order. */
 function laterPut(puts: readonly { index: number; id: string }[] | undefined, ack: Ack, upTo: number): boolean {

@@ -142,6 +142,24 @@ describe('durability', () => {
     expect(c.finish!(record({ finalStates: new Map([['n1', { appliedIndex: 2, entries: [['k', 'P']] }]]) }))).toBeUndefined();
   });
 
+  it('judges a put applied again later (a duplicate) by the puts between, as written', () => {
+    const c = create(durability);
+    const x = put('c1.1', 'X');
+    const y = put('c2.1', 'Y');
+    c.onApply!('n1', 1, x, 1);
+    c.onAcknowledged!(x, 'n1', 1, 2);
+    c.onApply!('n1', 2, y, 3);
+    c.onApply!('n1', 3, x, 4); // deduplicated by the state machine: no effect
+    expect(c.finish!(record({ finalStates: new Map([['n1', { appliedIndex: 3, entries: [['k', 'Y']] }]]) }))).toBeUndefined();
+    // Without the put between, the write must show.
+    const d = create(durability);
+    d.onApply!('n1', 1, x, 1);
+    d.onAcknowledged!(x, 'n1', 1, 2);
+    d.onApply!('n1', 2, append('c2.1', 'a;'), 3);
+    d.onApply!('n1', 3, x, 4);
+    expect(d.finish!(record({ finalStates: new Map([['n1', { appliedIndex: 3, entries: [['k', 'Za;']] }]]) }))?.message).toMatch(/lost the acknowledged put c1\.1/);
+  });
+
   it('fires when a leader elected after the acknowledgement lacks the write', () => {
     const c = create(durability);
     const a = append('c1.1', 'a;');

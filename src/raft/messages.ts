@@ -90,14 +90,29 @@ export interface RepairReply {
 
 export type RaftMessage = VoteRequest | VoteReply | AppendRequest | AppendReply | SnapshotRequest | SnapshotReply | TimeoutNow | RepairRequest | RepairReply;
 
-const TYPES = new Set(['vote', 'voteReply', 'append', 'appendReply', 'snapshot', 'snapshotReply', 'timeoutNow', 'repair', 'repairReply']);
-
 /** Cheap shape check: anything else on the wire is ignored, never trusted. */
 export function asRaftMessage(value: unknown): RaftMessage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const m = value as { type?: unknown; term?: unknown };
-  if (typeof m.type !== 'string' || !TYPES.has(m.type) || typeof m.term !== 'number') return undefined;
+  if (!isMessageType(m.type) || typeof m.term !== 'number') return undefined;
   return value as RaftMessage;
+}
+
+function isMessageType(type: unknown): boolean {
+  switch (type) {
+    case 'vote':
+    case 'voteReply':
+    case 'append':
+    case 'appendReply':
+    case 'snapshot':
+    case 'snapshotReply':
+    case 'timeoutNow':
+    case 'repair':
+    case 'repairReply':
+      return true;
+    default:
+      return false;
+  }
 }
 
 export type { NodeId };

@@ -42,7 +42,14 @@ export class KvStateMachine {
     if (session && command.seq <= session.lastSeq) return session.lastSeq === command.seq ? session.lastResult : undefined;
     const result = this.execute(command.op);
     this.effects++;
-    this.sessions.set(command.client, { lastSeq: command.seq, lastResult: result, index });
+    // Updated in place: snapshots and restores copy sessions, so no one else holds this object.
+    if (session) {
+      session.lastSeq = command.seq;
+      session.lastResult = result;
+      session.index = index;
+    } else {
+      this.sessions.set(command.client, { lastSeq: command.seq, lastResult: result, index });
+    }
     return result;
   }
 

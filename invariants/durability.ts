@@ -1,6 +1,6 @@
 import type { Command, NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, SharedLogs, type LogMirror, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
 
 interface Ack {
   readonly command: Command;
@@ -24,7 +24,7 @@ interface Ack {
  *    (only appends can have followed) and an append's token must occur in it. Nodes whose applied
  *    prefix was not fully seen (by onApply) are not judged.
  *
- * Memory: once every node's snapshot covers an index (the run's watermark, SharedLogs.watermark),
+ * Memory: once every node's snapshot covers an index (the run's watermark, Observations.watermark),
  * no node can lack it, apply it again or end below it, so the records there are dropped: the
  * acknowledgement by index, the first-apply marks, the puts, and every acknowledged write that a
  * put of its key by another command at or below the watermark has superseded (rule 2 skips such a
@@ -37,7 +37,7 @@ export const durability: CheckerDefinition = {
   scope: 'step',
   needs: ['log'],
   create(cluster: ClusterInfo): Checker {
-    const logs = SharedLogs.forRun(cluster);
+    const logs = Observations.forRun(cluster);
     const me = logs.subscribe();
     /** Per node, in one map lookup a step: the acknowledged indexes its log lacks, its leadership. */
     const nodes = new Map<NodeId, { mirror: LogMirror | undefined; missing: Set<number>; leaderTerm: number | undefined }>();
@@ -120,9 +120,10 @@ export const durability: CheckerDefinition = {
     };
 
     return {
-      afterStep: look,
+      afterStep: (node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time)),
       onRestart: look,
       onCrash(node) {
+        logs.forget(node);
         const state = nodes.get(node);
         if (state) state.leaderTerm = undefined;
       },

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { SharedLogs, showEntry, showTime } from './util.ts';
+import { Observations, showEntry, showTime } from './util.ts';
 
 /**
  * Leader Append-Only (Raft §5.3): while a node stays leader of one term, its log only grows at
@@ -15,7 +15,7 @@ export const leaderAppendOnly: CheckerDefinition = {
   scope: 'step',
   needs: ['log'],
   create(cluster: ClusterInfo): Checker {
-    const logs = SharedLogs.forRun(cluster);
+    const logs = Observations.forRun(cluster);
     const me = logs.subscribe();
     /** Per node: the term it was leader of at its previous view in this incarnation. */
     const nodes = new Map<NodeId, { leading: { term: number; since: number } | undefined }>();
@@ -45,8 +45,9 @@ export const leaderAppendOnly: CheckerDefinition = {
       };
     };
     return {
-      afterStep: look,
+      afterStep: (node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time)),
       onCrash(node) {
+        logs.forget(node);
         const self = nodes.get(node);
         if (self) self.leading = undefined;
       },

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, SharedLogs, type LogMirror, showEntry, showTime } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, showEntry, showTime } from './util.ts';
 
 interface Committed {
   readonly term: number;
@@ -34,11 +34,11 @@ export const leaderCompleteness: CheckerDefinition = {
   scope: 'step',
   needs: ['log', 'commitIndex'],
   create(cluster: ClusterInfo): Checker {
-    const logs = SharedLogs.forRun(cluster);
+    const logs = Observations.forRun(cluster);
     const me = logs.subscribe();
     /** Per node, one lookup a step: how far its commitIndex was recorded, its leadership. */
     const nodes = new Map<NodeId, { processed: number; leader: { term: number; since: number; required: number } | undefined }>();
-    /** Committed entries by index; those at or below the run's watermark (SharedLogs.watermark) are dropped: every node's snapshot covers them. */
+    /** Committed entries by index; those at or below the run's watermark (Observations.watermark) are dropped: every node's snapshot covers them. */
     const committed = new IndexWindow<Committed>();
     let prunedTo = 0;
     /** commit term → highest committed index recorded with that commit term (a sparse array: terms are integers). */
@@ -116,9 +116,10 @@ export const leaderCompleteness: CheckerDefinition = {
       return state.required > 0 ? missing(node, state.term, state.since, mirror, state.required) : undefined;
     };
     return {
-      afterStep: look,
+      afterStep: (node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time)),
       onRestart: look,
       onCrash(node) {
+        logs.forget(node);
         // `processed` survives: the entries it covers are recorded once and for all.
         const self = nodes.get(node);
         if (self) self.leader = undefined;

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, SharedLogs, showEntry, showKey, showTime } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, showEntry, showKey, showTime } from './util.ts';
 
 interface Registered {
   readonly key: string;
@@ -26,13 +26,13 @@ export const logMatching: CheckerDefinition = {
   scope: 'step',
   needs: ['log'],
   create(cluster: ClusterInfo): Checker {
-    const logs = SharedLogs.forRun(cluster);
+    const logs = Observations.forRun(cluster);
     const me = logs.subscribe();
     /**
      * What the first log holding (index, term) held. Most indexes only ever see one term, so the
      * first term of each index lives in flat windows and any other term of that index in an
      * overflow map. Indexes at or below the run's watermark (every node's snapshot covers them,
-     * see SharedLogs.watermark) can never be shown again, so their records are dropped.
+     * see Observations.watermark) can never be shown again, so their records are dropped.
      */
     const firstTerm = new IndexWindow<number>();
     const firstEntry = new IndexWindow<Registered>();
@@ -101,6 +101,10 @@ export const logMatching: CheckerDefinition = {
       }
       return undefined;
     };
-    return { afterStep: look, onRestart: look };
+    return {
+      afterStep: (node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time)),
+      onRestart: look,
+      onCrash: (node) => logs.forget(node),
+    };
   },
 };

@@ -1,7 +1,7 @@
 import type { NodeId } from '../src/adapter/contract.ts';
 import { KvModel } from './kv-model.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, SharedLogs, commandKey, showKey, showTime } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, commandKey, showKey, showTime } from './util.ts';
 
 /**
  * State Machine Safety (Raft §5.4.3): no two nodes apply different commands at one index.
@@ -15,7 +15,7 @@ import { IndexWindow, PRUNE_BATCH, SharedLogs, commandKey, showKey, showTime } f
  * where the commands lead).
  *
  * Memory: commands at or below the run's watermark (every node's snapshot covers them, see
- * SharedLogs.watermark; 0 when the implementation shows no log) are folded into the model as the
+ * Observations.watermark; 0 when the implementation shows no log) are folded into the model as the
  * run goes and their records dropped: no node applies them again or ends the run below them.
  */
 export const stateMachineSafety: CheckerDefinition = {
@@ -24,7 +24,7 @@ export const stateMachineSafety: CheckerDefinition = {
   scope: 'step',
   needs: [],
   create(cluster: ClusterInfo): Checker {
-    const logs = SharedLogs.forRun(cluster);
+    const logs = Observations.forRun(cluster);
     const applied = new IndexWindow<{ key: string; command: unknown; node: NodeId; time: number }>();
     let highest = 0;
     /** The agreed commands 1..folded, folded; their records are dropped. */

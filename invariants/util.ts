@@ -1,9 +1,9 @@
-import type { Command, LogView, NodeId } from '../src/adapter/contract.ts';
+import type { Command, LogView, NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { ClusterInfo } from './types.ts';
 
 /**
  * Helpers shared by the checkers. The log checkers of one run share one mirror per node
- * (SharedLogs); nothing else is shared between checkers, and nothing is global.
+ * (Observations); nothing else is shared between checkers, and nothing is global.
  */
 
 /** A framework client command, recognised by shape (the same test the framework's state machine uses). */
@@ -206,12 +206,66 @@ interface SharedNode {
   readonly read: number[];
 }
 
+/** What a step checker reads of a node's view, as last seen, to tell an unchanged view cheaply. */
+class ViewSignature {
+  epoch = 0;
+  /** Per subscriber: the epoch it last read. */
+  readonly read: number[] = [];
+  view: NodeView | undefined;
+  /** Whether the view of the latest step equalled the one before it. */
+  same = false;
+  valid = false;
+  role: NodeView['role'] = 'follower';
+  term = 0;
+  votedFor: NodeId | null | undefined = undefined;
+  commitIndex: number | undefined = undefined;
+  lastIndex = -1;
+  snapshotIndex = -1;
+  snapshotTerm = -1;
+  lastTerm: number | undefined = undefined;
+  lastCommand: unknown = undefined;
+
+  /** Compares `view` with the last one and records it; true when nothing a step checker reads changed. */
+  observe(view: NodeView): boolean {
+    const log = view.log;
+    const lastIndex = log ? log.lastIndex : -1;
+    const snapshotIndex = log ? log.snapshotIndex : -1;
+    const snapshotTerm = log ? log.snapshotTerm : -1;
+    const lastTerm = log && lastIndex > snapshotIndex ? log.termAt(lastIndex) : undefined;
+    const lastCommand = log && lastIndex > snapshotIndex ? log.commandAt(lastIndex) : undefined;
+    const same = this.valid && this.role === view.role && this.term === view.term && this.votedFor === view.votedFor && this.commitIndex === view.commitIndex &&
+      this.lastIndex === lastIndex && this.snapshotIndex === snapshotIndex && this.snapshotTerm === snapshotTerm && this.lastTerm === lastTerm && this.lastCommand === lastCommand;
+    if (!same) {
+      this.role = view.role;
+      this.term = view.term;
+      this.votedFor = view.votedFor;
+      this.commitIndex = view.commitIndex;
+      this.lastIndex = lastIndex;
+      this.snapshotIndex = snapshotIndex;
+      this.snapshotTerm = snapshotTerm;
+      this.lastTerm = lastTerm;
+      this.lastCommand = lastCommand;
+      this.valid = true;
+    }
+    return same;
+  }
+}
+
 /**
- * One log mirror per node for all the log checkers of a run (log-matching, leader-append-only,
- * leader-completeness, durability): the engine offers each step to every checker in turn with
- * the same view, and the first of them to ask updates the node's mirror; the others read the
- * change it found. A subscriber that already read the latest update (or that brings another
- * LogView) starts a new update: so one subscriber alone updates at every step, and checkers
+ * The per-run observation context the step checkers share, created once per run:
+ *
+ * - one log mirror per node for all the log checkers (log-matching, leader-append-only,
+ *   leader-completeness, durability): `sync`;
+ * - whether a node's view is the same as at its previous step in everything a step checker
+ *   reads (role, term, vote, commit index, and the log's bounds, last term and last command, the
+ *   mirror's own test for an unchanged log): `unchanged`. Most steps (deliveries of heartbeats
+ *   and answers) change nothing; checkers return at once on them;
+ * - the run's pruning point for per-index records: `watermark`.
+ *
+ * Sharing: the engine offers each step to every checker in turn with the same view, and the
+ * first of them to ask updates the node's mirror (or signature); the others read what it found.
+ * A subscriber that already read the latest update (or that brings another LogView or view)
+ * starts a new update: so one subscriber alone updates at every step, and checkers
  * driven by hand in tests each see their own steps. The protocol assumes what the engine does:
  * every subscriber sees every step (one that skipped a step would see only the step after it).
  *
@@ -219,8 +273,8 @@ interface SharedNode {
  * Once a run's mirrors have been used, a checker created later with the same ClusterInfo (as
  * tests do with a shared constant) gets fresh ones.
  */
-export class SharedLogs {
-  private static readonly runs = new WeakMap<object, SharedLogs>();
+export class Observations {
+  private static readonly runs = new WeakMap<object, Observations>();
   private readonly nodes = new Map<NodeId, SharedNode>();
   private subscribers = 0;
   private used = false;
@@ -231,9 +285,9 @@ export class SharedLogs {
   private constructor(private readonly cluster: readonly NodeId[]) {}
 
   /** The shared mirrors of the run `cluster` identifies. */
-  static forRun(cluster: Pick<ClusterInfo, 'nodes'>): SharedLogs {
-    let shared = SharedLogs.runs.get(cluster);
-    if (!shared || shared.used) SharedLogs.runs.set(cluster, (shared = new SharedLogs(cluster.nodes)));
+  static forRun(cluster: Pick<ClusterInfo, 'nodes'>): Observations {
+    let shared = Observations.runs.get(cluster);
+    if (!shared || shared.used) Observations.runs.set(cluster, (shared = new Observations(cluster.nodes)));
     return shared;
   }
 
@@ -281,6 +335,41 @@ export class SharedLogs {
     }
     state.read[subscriber] = state.epoch;
     return state.mirror;
+  }
+
+  private readonly signatures = new Map<NodeId, ViewSignature>();
+  private lastNode: NodeId | undefined;
+  private lastSignature: ViewSignature | undefined;
+
+  /**
+   * True when `view` equals the node's view at its previous step in everything a step checker
+   * reads (see above). Only for afterStep: a crash forgets the node (`forget`), so the first view
+   * after a restart always counts as changed.
+   */
+  unchanged(subscriber: number, node: NodeId, view: NodeView): boolean {
+    let state: ViewSignature | undefined;
+    if (node === this.lastNode) {
+      state = this.lastSignature!;
+    } else {
+      this.used = true;
+      state = this.signatures.get(node);
+      if (!state) this.signatures.set(node, (state = new ViewSignature()));
+      this.lastNode = node;
+      this.lastSignature = state;
+    }
+    if (state.read[subscriber] === state.epoch || state.view !== view) {
+      state.same = state.observe(view);
+      state.epoch++;
+      state.view = view;
+    }
+    state.read[subscriber] = state.epoch;
+    return state.same;
+  }
+
+  /** The node crashed or restarted: its next view counts as changed. */
+  forget(node: NodeId): void {
+    const state = this.signatures.get(node);
+    if (state) state.valid = false;
   }
 
   /** The node's mirror as last updated (undefined if never seen). */

@@ -5,7 +5,7 @@ import { leaderAppendOnly } from '../../invariants/leader-append-only.ts';
 import { leaderCompleteness } from '../../invariants/leader-completeness.ts';
 import { logMatching } from '../../invariants/log-matching.ts';
 import type { Checker, ClusterInfo, Violation } from '../../invariants/types.ts';
-import { LogMirror, SharedLogs } from '../../invariants/util.ts';
+import { LogMirror, Observations } from '../../invariants/util.ts';
 import { cmd, log, spec, view } from './helpers.ts';
 
 /** A fresh run: its own ClusterInfo object, every log checker created for it, offered each step in turn as the engine does. */
@@ -38,7 +38,7 @@ describe('log checkers sharing one mirror per node', () => {
   });
 
   it('updates a mirror once per step, and again for a new view of the same node', () => {
-    const shared = SharedLogs.forRun({ nodes: ['n1'] });
+    const shared = Observations.forRun({ nodes: ['n1'] });
     const a = shared.subscribe();
     const b = shared.subscribe();
     const first = log(spec('1:a 1:b'));
@@ -53,9 +53,9 @@ describe('log checkers sharing one mirror per node', () => {
 
   it('gives a checker created after a run started (same ClusterInfo, as tests do) its own mirrors', () => {
     const cluster = { nodes: ['n1'] };
-    const one = SharedLogs.forRun(cluster);
+    const one = Observations.forRun(cluster);
     one.sync(one.subscribe(), 'n1', log(spec('1:a')));
-    expect(SharedLogs.forRun(cluster)).not.toBe(one);
+    expect(Observations.forRun(cluster)).not.toBe(one);
   });
 });
 

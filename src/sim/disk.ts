@@ -104,7 +104,7 @@ export class SimDisk implements DurableStorage {
  */
 function copyValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (Object.isFrozen(value) && isDeeplyFrozen(value)) return value;
+  if (Object.isFrozen(value) && (recentlyFrozen(value) || isDeeplyFrozen(value))) return value;
   if (Array.isArray(value)) {
     const copy = new Array(value.length);
     for (let i = 0; i < value.length; i++) copy[i] = copyValue(value[i]);
@@ -117,8 +117,28 @@ function copyValue(value: unknown): unknown {
   return copy;
 }
 
+/**
+ * The last values found deeply frozen (which they stay forever): every node's disk stores the
+ * same log entries within a few steps, so most checks end here instead of walking the value.
+ */
+const RECENT = 16;
+const recent: (object | undefined)[] = new Array(RECENT).fill(undefined);
+let recentNext = 0;
+
+function recentlyFrozen(value: object): boolean {
+  for (let i = 0; i < RECENT; i++) if (recent[i] === value) return true;
+  return false;
+}
+
 /** True for a frozen plain object or array whose object values are all deeply frozen too. */
 function isDeeplyFrozen(value: object): boolean {
+  if (!walkDeeplyFrozen(value)) return false;
+  recent[recentNext] = value;
+  recentNext = (recentNext + 1) % RECENT;
+  return true;
+}
+
+function walkDeeplyFrozen(value: object): boolean {
   if (!Object.isFrozen(value)) return false;
   const proto = Object.getPrototypeOf(value);
   if (proto === Array.prototype) {
@@ -126,14 +146,14 @@ function isDeeplyFrozen(value: object): boolean {
     for (let i = 0; i < array.length; i++) {
       if (!(i in array)) return false;
       const v = array[i];
-      if (v !== null && typeof v === 'object' && !isDeeplyFrozen(v)) return false;
+      if (v !== null && typeof v === 'object' && !walkDeeplyFrozen(v)) return false;
     }
     return true;
   }
   if (proto !== Object.prototype && proto !== null) return false;
   for (const key in value as Record<string, unknown>) {
     const v = (value as Record<string, unknown>)[key];
-    if (v !== null && typeof v === 'object' && !isDeeplyFrozen(v)) return false;
+    if (v !== null && typeof v === 'object' && !walkDeeplyFrozen(v)) return false;
   }
   return true;
 }

@@ -347,7 +347,8 @@ export class RaftServer implements RaftNode {
   private randomTimeout(): number {
     const { electionTimeoutMinMs: lo, electionTimeoutMaxMs: hi } = this.cluster.timing;
     const { multiplier, maxFactor } = this.options.electionBackoff;
-    const factor = Math.min(multiplier ** this.failedElections, maxFactor);
+    // (x ** 0 is exactly 1: the usual case skips the power.)
+    const factor = Math.min(this.failedElections === 0 ? 1 : multiplier ** this.failedElections, maxFactor);
     return (lo + this.host.random() * (hi - lo)) * factor;
   }
 
@@ -355,8 +356,7 @@ export class RaftServer implements RaftNode {
    * Moves the election deadline. One host timer at a time chases the deadline (re-armed when it
    * fires early), so resetting on every heartbeat costs no timer event.
    */
-  private resetElectionDeadline(): void {
-    const now = this.host.now();
+  private resetElectionDeadline(now: number = this.host.now()): void {
     this.electionDeadline = now + this.randomTimeout();
     if (this.electionTimer === undefined) this.electionTimer = this.host.setTimer(this.electionDeadline - now, this.onElectionTimer);
   }
@@ -796,9 +796,10 @@ export class RaftServer implements RaftNode {
     if (term > this.term || (this.role !== 'follower' && this.role !== 'leader')) this.becomeFollower(term, from);
     if (this.role === 'leader') return;
     this.leaderId = from;
-    this.lastLeaderContact = this.host.now();
+    const now = this.host.now();
+    this.lastLeaderContact = now;
     this.failedElections = 0;
-    this.resetElectionDeadline();
+    this.resetElectionDeadline(now);
   }
 
   /**

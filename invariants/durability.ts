@@ -120,7 +120,7 @@ export const durability: CheckerDefinition = {
     };
 
     return {
-      afterStep: (node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time)),
+      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
       onRestart: look,
       onCrash(node) {
         logs.forget(node);

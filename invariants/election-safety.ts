@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
-import type { Checker, CheckerDefinition } from './types.ts';
-import { showTime } from './util.ts';
+import type { Checker, CheckerDefinition, ClusterInfo } from './types.ts';
+import { Observations, showTime } from './util.ts';
 
 /**
  * Election Safety (Raft §5.2): at most one leader per term, over the whole history. The
@@ -12,7 +12,7 @@ export const electionSafety: CheckerDefinition = {
   description: 'at most one node is ever leader in a given term (across the whole history)',
   scope: 'step',
   needs: [],
-  create(): Checker {
+  create(cluster: ClusterInfo): Checker {
     const leaders = new Map<number, { node: NodeId; time: number }>();
     const look = (node: NodeId, view: NodeView, time: number) => {
       if (view.role !== 'leader') return undefined;
@@ -27,6 +27,6 @@ export const electionSafety: CheckerDefinition = {
         message: `two leaders in term ${view.term}: ${first.node} (leader since ${showTime(first.time)}) and ${node} (leader at ${showTime(time)})`,
       };
     };
-    return { afterStep: look, onRestart: look };
+    return { afterStep: Observations.forRun(cluster).stepHook(look), onRestart: look };
   },
 };

@@ -45,7 +45,7 @@ export const leaderAppendOnly: CheckerDefinition = {
       };
     };
     return {
-      afterStep: (node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time)),
+      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
       onCrash(node) {
         logs.forget(node);
         const self = nodes.get(node);

@@ -116,7 +116,7 @@ export const leaderCompleteness: CheckerDefinition = {
       return state.required > 0 ? missing(node, state.term, state.since, mirror, state.required) : undefined;
     };
     return {
-      afterStep: (node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time)),
+      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
       onRestart: look,
       onCrash(node) {
         logs.forget(node);

@@ -102,7 +102,7 @@ export const logMatching: CheckerDefinition = {
       return undefined;
     };
     return {
-      afterStep: (node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time)),
+      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
       onRestart: look,
       onCrash: (node) => logs.forget(node),
     };

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
-import type { Checker, CheckerDefinition, Violation } from './types.ts';
-import { showTime } from './util.ts';
+import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
+import { Observations, showTime } from './util.ts';
 
 interface Seen {
   term: number;
@@ -23,7 +23,7 @@ export const monotonicity: CheckerDefinition = {
   description: 'term, commitIndex and the applied index never decrease while a node lives; term and vote survive restarts',
   scope: 'step',
   needs: [],
-  create(): Checker {
+  create(cluster: ClusterInfo): Checker {
     const live = new Map<NodeId, Seen>();
     const applied = new Map<NodeId, number>();
     const beforeCrash = new Map<NodeId, Seen>();
@@ -33,7 +33,7 @@ export const monotonicity: CheckerDefinition = {
       live.set(node, { term: view.term, votedFor: view.votedFor, commitIndex: view.commitIndex, time });
     };
     return {
-      afterStep(node, view, time): Violation | undefined {
+      afterStep: Observations.forRun(cluster).stepHook((node, view, time): Violation | undefined => {
         const prev = live.get(node);
         if (!prev) {
           remember(node, view, time);
@@ -51,7 +51,7 @@ export const monotonicity: CheckerDefinition = {
         prev.commitIndex = view.commitIndex;
         prev.time = time;
         return undefined;
-      },
+      }),
       onApply(node, index) {
         applied.set(node, index);
         return undefined;

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
-import type { Checker, CheckerDefinition } from './types.ts';
-import { showTime } from './util.ts';
+import type { Checker, CheckerDefinition, ClusterInfo } from './types.ts';
+import { Observations, showTime } from './util.ts';
 
 /**
  * A node grants at most one vote per term, across crashes and restarts: the checker keeps every
@@ -11,7 +11,7 @@ export const oneVotePerTerm: CheckerDefinition = {
   description: 'a node never votes for two different candidates in one term, even across restarts',
   scope: 'step',
   needs: ['votedFor'],
-  create(): Checker {
+  create(cluster: ClusterInfo): Checker {
     const votes = new Map<NodeId, { byTerm: Map<number, { candidate: NodeId; time: number }>; lastTerm: number; lastCandidate: NodeId | null }>();
     const look = (node: NodeId, view: NodeView, time: number) => {
       const candidate = view.votedFor;
@@ -34,6 +34,6 @@ export const oneVotePerTerm: CheckerDefinition = {
         message: `${node} voted twice in term ${view.term}: for ${first.candidate} (seen at ${showTime(first.time)}) and for ${candidate} (at ${showTime(time)})`,
       };
     };
-    return { afterStep: look, onRestart: look };
+    return { afterStep: Observations.forRun(cluster).stepHook(look), onRestart: look };
   },
 };

@@ -1,5 +1,5 @@
 import type { Command, LogView, NodeId, NodeView } from '../src/adapter/contract.ts';
-import type { ClusterInfo } from './types.ts';
+import type { ClusterInfo, Violation } from './types.ts';
 
 /**
  * Helpers shared by the checkers. The log checkers of one run share one mirror per node
@@ -206,6 +206,9 @@ interface SharedNode {
   readonly read: number[];
 }
 
+/** A checker's afterStep. */
+export type StepHook = (node: NodeId, view: NodeView, time: number) => Violation | undefined;
+
 /** What a step checker reads of a node's view, as last seen, to tell an unchanged view cheaply. */
 class ViewSignature {
   epoch = 0;
@@ -284,11 +287,46 @@ export class Observations {
 
   private constructor(private readonly cluster: readonly NodeId[]) {}
 
-  /** The shared mirrors of the run `cluster` identifies. */
+  /**
+   * The context of the run `cluster` identifies. The engine creates a run's checkers one after
+   * the other in one synchronous stretch; a checker created later (another run reusing the
+   * ClusterInfo object, as tests do) gets a fresh context.
+   */
   static forRun(cluster: Pick<ClusterInfo, 'nodes'>): Observations {
     let shared = Observations.runs.get(cluster);
-    if (!shared || shared.used) Observations.runs.set(cluster, (shared = new Observations(cluster.nodes)));
+    if (!shared || shared.used || !shared.open) {
+      Observations.runs.set(cluster, (shared = new Observations(cluster.nodes)));
+      const created = shared;
+      queueMicrotask(() => {
+        created.open = false;
+      });
+    }
     return shared;
+  }
+
+  /** Whether checkers may still join: only in the synchronous stretch in which the context was created. */
+  private open = true;
+  private readonly steps: StepHook[] = [];
+
+  /**
+   * One afterStep for all the step checkers of a run: each registers its step function here, in
+   * the order the engine creates (and so calls) them; the first gets back a hook that runs them
+   * all in that order and returns the first violation, the others get undefined and expose no
+   * afterStep. The engine then makes one call per step instead of one per checker (its dispatch
+   * over many checker objects cost about as much as the checks themselves). A checker created
+   * alone (as in tests) gets its own context and drives itself.
+   */
+  stepHook(step: StepHook): StepHook | undefined {
+    this.steps.push(step);
+    if (this.steps.length > 1) return undefined;
+    const steps = this.steps;
+    return (node, view, time) => {
+      for (let i = 0; i < steps.length; i++) {
+        const violation = steps[i]!(node, view, time);
+        if (violation !== undefined) return violation;
+      }
+      return undefined;
+    };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeId, NodeView } from '../../src/adapter/contract.ts';
 import { durability } from '../../invariants/durability.ts';
+import { electionSafety } from '../../invariants/election-safety.ts';
 import { leaderAppendOnly } from '../../invariants/leader-append-only.ts';
 import { leaderCompleteness } from '../../invariants/leader-completeness.ts';
 import { logMatching } from '../../invariants/log-matching.ts';
@@ -49,6 +50,19 @@ describe('log checkers sharing one mirror per node', () => {
     expect(shared.sync(b, 'n1', second).change).toMatchObject({ from: 3, newLast: 3 });
     // One subscriber alone: every call is a step.
     expect(shared.sync(a, 'n1', second).change).toMatchObject({ from: 4, newLast: 3 });
+  });
+
+  it('one afterStep per run drives every step checker created with it, in order; a checker created later drives itself', async () => {
+    const cluster: ClusterInfo = { nodes: ['n1', 'n2'], initialMembers: ['n1', 'n2'], electionTimeoutMaxMs: 300 };
+    const [first, second] = [electionSafety, logMatching].map((d) => d.create(cluster));
+    expect(first!.afterStep).toBeDefined();
+    expect(second!.afterStep).toBeUndefined();
+    first!.afterStep!('n1', view('leader', 1, { log: log(spec('1:a')) }), 1);
+    // log-matching's violation comes through the one hook.
+    expect(first!.afterStep!('n2', view('follower', 1, { log: log(spec('1:b')) }), 2)?.invariant).toBe('log-matching');
+    await Promise.resolve();
+    const later = logMatching.create(cluster);
+    expect(later.afterStep).toBeDefined();
   });
 
   it('gives a checker created after a run started (same ClusterInfo, as tests do) its own mirrors', () => {

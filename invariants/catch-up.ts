@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { sameMembers, showTime } from './util.ts';
+import { Observations, sameMembers, showTime } from './util.ts';
 
 export interface CatchUpOptions {
   /** How long a follower may lag behind a leader's commit index; default 10 maximal election timeouts. */
@@ -42,7 +42,7 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
         return undefined;
       };
       return {
-        afterStep: look,
+        afterStep: Observations.forRun(cluster).stepHook(look),
         onRestart: look,
         finish(record: RunRecord): Violation | undefined {
           const healedAt = record.healedAt;

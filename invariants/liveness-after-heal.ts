@@ -1,6 +1,6 @@
 import type { NodeId, NodeView, Role } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { showTime } from './util.ts';
+import { Observations, showTime } from './util.ts';
 
 export interface LivenessOptions {
   /** How long after the heal a single leader and a committed write may take; default 10 maximal election timeouts. */
@@ -58,7 +58,7 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
         return undefined;
       };
       return {
-        afterStep: look,
+        afterStep: Observations.forRun(cluster).stepHook(look),
         onRestart: look,
         onCrash(node, time) {
           note(node, 'down', current.get(node)?.term ?? 0, time);

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, ClusterStatus, RunRecord, Violation } from './types.ts';
-import { sameMembers, showTime } from './util.ts';
+import { Observations, sameMembers, showTime } from './util.ts';
 
 export interface ProgressOptions {
   /** Shortest window judged; default 20 maximal election timeouts. */
@@ -36,7 +36,7 @@ export function progressUnderMajorityChecker(options: ProgressOptions = {}): Che
         return undefined;
       };
       return {
-        afterStep: look,
+        afterStep: Observations.forRun(cluster).stepHook(look),
         onRestart: look,
         finish(record: RunRecord): Violation | undefined {
           const statuses = record.statuses;

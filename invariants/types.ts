@@ -52,6 +52,12 @@ export interface RunRecord {
  * A live checker for one run. The engine calls the hooks it has: `afterStep` after every event
  * with the node the event changed and that node's fresh view; `finish` once at the end.
  * Each hook returns a violation, or undefined when all is well.
+ *
+ * The ClusterInfo object a checker is created with identifies its run: the built-in checkers
+ * created with one ClusterInfo in one synchronous stretch (as the engine creates a run's
+ * checkers) share one observation context, and their afterSteps run behind the first one's (the
+ * others have none; see Observations in util.ts). To drive checkers separately by hand, create
+ * each with its own ClusterInfo object.
  */
 export interface Checker {
   afterStep?(node: NodeId, view: NodeView, time: number): Violation | undefined;

@@ -37,8 +37,12 @@ export function view(role: Role, term: number, extra: Partial<NodeView> = {}): N
   return { role, term, ...extra };
 }
 
+/**
+ * A checker of its own run (a fresh ClusterInfo object): checkers created for one run share one
+ * afterStep (see Observations.stepHook), so each checker a test drives by hand gets its own.
+ */
 export function create(def: CheckerDefinition, cluster: ClusterInfo = CLUSTER): Checker {
-  return def.create(cluster);
+  return def.create({ ...cluster });
 }
 
 /** Runs steps until one returns a violation. */

@@ -44,8 +44,8 @@ export type TraceMode = 'hash' | 'full';
  * flat however long the run; in 'full' mode the first `limit` entries are kept and the rest counted.
  */
 export class Trace {
-  private lo = 0x811c9dc5;
-  private hi = 0x01000193;
+  /** The hash state [lo, hi], in int32 slots (plain fields would hold boxed doubles). */
+  private readonly state = new Int32Array([0x811c9dc5, 0x01000193]);
   readonly entries: TraceEntry[] = [];
   omitted = 0;
 
@@ -62,8 +62,9 @@ export class Trace {
   mix(a: number, b: number, c: number, d: number): void {
     const micros = Math.round(a * 1000);
     // word() five times, unrolled on locals (this runs several times per step).
-    let lo = this.lo;
-    let hi = this.hi;
+    const state = this.state;
+    let lo = state[0]!;
+    let hi = state[1]!;
     let x = micros | 0;
     lo = Math.imul(lo ^ x, 0x01000193);
     hi = Math.imul(hi ^ (lo >>> 7) ^ x, 0x5bd1e995);
@@ -84,8 +85,8 @@ export class Trace {
     lo = Math.imul(lo ^ x, 0x01000193);
     hi = Math.imul(hi ^ (lo >>> 7) ^ x, 0x5bd1e995);
     hi ^= hi >>> 15;
-    this.lo = lo;
-    this.hi = hi;
+    state[0] = lo;
+    state[1] = hi;
   }
 
   /** Folds a string (a message type, a fault kind) into the hash. */
@@ -99,17 +100,18 @@ export class Trace {
   }
 
   get hash(): string {
-    return (this.hi >>> 0).toString(16).padStart(8, '0') + (this.lo >>> 0).toString(16).padStart(8, '0');
+    return (this.state[1]! >>> 0).toString(16).padStart(8, '0') + (this.state[0]! >>> 0).toString(16).padStart(8, '0');
   }
 
   private word(x: number): void {
-    let lo = this.lo ^ x;
+    const state = this.state;
+    let lo = state[0]! ^ x;
     lo = Math.imul(lo, 0x01000193);
-    let hi = this.hi ^ (lo >>> 7) ^ x;
+    let hi = state[1]! ^ (lo >>> 7) ^ x;
     hi = Math.imul(hi, 0x5bd1e995);
     hi ^= hi >>> 15;
-    this.lo = lo;
-    this.hi = hi;
+    state[0] = lo;
+    state[1] = hi;
   }
 }
 

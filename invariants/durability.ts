@@ -1,6 +1,6 @@
 import type { Command, NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, commandKey, isClientCommand, showEntry, showTime, smallest } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, commandKey, isClientCommand, showEntry, showTime } from './util.ts';
 
 interface Ack {
   readonly command: Command;
@@ -8,16 +8,22 @@ interface Ack {
   readonly node: NodeId;
   readonly index: number;
   readonly time: number;
+  /** The acknowledging node's term then: at least the term in which the write was committed. */
+  readonly term: number;
 }
 
 /**
  * Durability of acknowledged writes.
  *
  * 1. Every write a client got an ok for, applied at index i, is at index i in the log of every
- *    leader elected after the acknowledgement (or under that leader's snapshot). Each node keeps
- *    the set of acknowledged indexes its log does not hold, updated only for entries that change
- *    and for new acknowledgements; a node that becomes leader must have that set empty (every
- *    acknowledgement so far predates its election). O(changed entries + nodes) per step.
+ *    leader elected after the acknowledgement with a term above the acknowledging node's term
+ *    then (or under that leader's snapshot). Only above: a node applies only committed entries,
+ *    so its term is at least the term that committed the write, and Leader Completeness speaks
+ *    of later terms, not later times — a candidate of an older term may still win late, with
+ *    votes granted before the commit, and rightly lack the write (it can never commit anything).
+ *    Each node keeps the set of acknowledged indexes its log does not hold, updated only for
+ *    entries that change and for new acknowledgements; a node that becomes leader is judged on
+ *    that set. O(changed entries + nodes) per step.
  * 2. At the end, in each live node's state machine (finalStates), for an acknowledged write w of
  *    key k at index i with i <= the node's applied index: if no put of k by another command was
  *    applied at an index in (i, applied index], then a put's value must begin the final value of k
@@ -40,7 +46,7 @@ export const durability: CheckerDefinition = {
     const logs = Observations.forRun(cluster);
     const me = logs.subscribe();
     /** Per node, in one map lookup a step: the acknowledged indexes its log lacks, its leadership. */
-    const nodes = new Map<NodeId, { mirror: LogMirror | undefined; missing: Set<number>; leaderTerm: number | undefined }>();
+    const nodes = new Map<NodeId, { mirror: LogMirror | undefined; missing: Set<number>; leaderTerm: number | undefined; term: number }>();
     const acks = new IndexWindow<Ack>();
     let highestAck = 0;
     let ackList: Ack[] = [];
@@ -85,7 +91,8 @@ export const durability: CheckerDefinition = {
       const log = view.log;
       if (!log) return undefined;
       let state = nodes.get(node);
-      if (!state) nodes.set(node, (state = { mirror: undefined, missing: new Set(), leaderTerm: undefined }));
+      if (!state) nodes.set(node, (state = { mirror: undefined, missing: new Set(), leaderTerm: undefined, term: 0 }));
+      state.term = view.term;
       const mirror = (state.mirror = logs.sync(me, node, log));
       const change = mirror.change;
       if (mirror.snapshotIndex >= prunedTo + PRUNE_BATCH) {
@@ -110,7 +117,9 @@ export const durability: CheckerDefinition = {
       if (state.leaderTerm === view.term) return undefined;
       state.leaderTerm = view.term;
       if (set.size === 0) return undefined;
-      const index = smallest(set);
+      let index = Infinity;
+      for (const i of set) if (i < index && acks.get(i)!.term < view.term) index = i;
+      if (index === Infinity) return undefined;
       const ack = acks.get(index)!;
       const has = index > mirror.last ? `its log ends at index ${mirror.last}` : `it has ${showEntry(mirror.termAt(index), mirror.keyAt(index))} there`;
       return {
@@ -145,7 +154,7 @@ export const durability: CheckerDefinition = {
         const key = commandKey(command);
         if (index <= prunedTo) {
           // Late: every node's snapshot covers the index. Only the final-state rule can still judge it.
-          const ack: Ack = { command, key, node, index, time };
+          const ack: Ack = { command, key, node, index, time, term: nodes.get(node)?.term ?? 0 };
           if (!supersededBelowWatermark(ack)) ackList.push(ack);
           return undefined;
         }
@@ -157,7 +166,7 @@ export const durability: CheckerDefinition = {
             message: `two different writes were acknowledged at index ${index}: ${known.command.id} (by ${known.node} at ${showTime(known.time)}) and ${command.id} (by ${node} at ${showTime(time)}); one of them is lost`,
           };
         }
-        const ack: Ack = { command, key, node, index, time };
+        const ack: Ack = { command, key, node, index, time, term: nodes.get(node)?.term ?? 0 };
         acks.set(index, ack);
         if (index > highestAck) highestAck = index;
         ackList.push(ack);

@@ -459,13 +459,6 @@ export class IndexWindow<T> {
   }
 }
 
-/** Smallest number in a set (only called when reporting). */
-export function smallest(values: Iterable<number>): number {
-  let min = Infinity;
-  for (const v of values) if (v < min) min = v;
-  return min;
-}
-
 /** Element-wise equality of two member lists (no allocation: views may hand out a new array each step). */
 export function sameMembers(a: readonly NodeId[] | undefined, b: readonly NodeId[] | undefined): boolean {
   if (a === b) return true;

@@ -172,6 +172,20 @@ describe('durability', () => {
     expect(v?.message).toMatch(/n3 became leader of term 2 .* without the acknowledged write c1\.1 at index 1 \(applied by n1.*it has term 2 \{"type":"noop"\} there/);
   });
 
+  it('lets a leader of the acknowledging term or an older one, elected late, lack the write (Leader Completeness is about later terms)', () => {
+    // n3 campaigned in term 2 and its votes, granted before the write existed, arrive late: it
+    // wins term 2 after n2, leader of term 3, acknowledged a write. Legal in Raft: n3 can never
+    // commit in term 2 (a majority has moved to term 3). A leader of term 4 lacking it is a bug.
+    const c = create(durability);
+    const a = append('c1.1', 'a;');
+    c.afterStep!('n3', view('candidate', 2, { log: log([]) }), 1);
+    c.afterStep!('n2', view('leader', 3, { log: log(spec('3:noop').concat([[3, a]])) }), 2);
+    c.onApply!('n2', 2, a, 3);
+    c.onAcknowledged!(a, 'n2', 2, 4);
+    expect(c.afterStep!('n3', view('leader', 2, { log: log(spec('2:noop')) }), 5)).toBeUndefined();
+    expect(c.afterStep!('n3', view('leader', 4, { log: log(spec('2:noop 4:noop')) }), 7)?.message).toMatch(/n3 became leader of term 4 .* without the acknowledged write c1\.1 at index 2 \(applied by n2/);
+  });
+
   it('fires when the final state lost an acknowledged append', () => {
     const c = create(durability);
     const a = append('c1.1', 'a;');

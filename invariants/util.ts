@@ -206,6 +206,20 @@ interface SharedNode {
   readonly read: number[];
 }
 
+/** Synchronous stretches of the program, counted: one microtask ends each (it holds nothing, so no run is kept alive). */
+let turn = 0;
+let turnEnding = false;
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    queueMicrotask(() => {
+      turnEnding = false;
+      turn++;
+    });
+  }
+  return turn;
+}
+
 /** A checker's afterStep. */
 export type StepHook = (node: NodeId, view: NodeView, time: number) => Violation | undefined;
 
@@ -285,7 +299,11 @@ export class Observations {
   private low = 0;
   private stale = true;
 
-  private constructor(private readonly cluster: readonly NodeId[]) {}
+  private constructor(
+    private readonly cluster: readonly NodeId[],
+    /** The synchronous stretch it was created in: checkers may join only within it. */
+    private readonly turn: number,
+  ) {}
 
   /**
    * The context of the run `cluster` identifies. The engine creates a run's checkers one after
@@ -294,18 +312,11 @@ export class Observations {
    */
   static forRun(cluster: Pick<ClusterInfo, 'nodes'>): Observations {
     let shared = Observations.runs.get(cluster);
-    if (!shared || shared.used || !shared.open) {
-      Observations.runs.set(cluster, (shared = new Observations(cluster.nodes)));
-      const created = shared;
-      queueMicrotask(() => {
-        created.open = false;
-      });
-    }
+    const turn = currentTurn();
+    if (!shared || shared.used || shared.turn !== turn) Observations.runs.set(cluster, (shared = new Observations(cluster.nodes, turn)));
     return shared;
   }
 
-  /** Whether checkers may still join: only in the synchronous stretch in which the context was created. */
-  private open = true;
   private readonly steps: StepHook[] = [];
 
   /**

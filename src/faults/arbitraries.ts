@@ -112,13 +112,21 @@ export interface Swarm {
  *  - leader-minority: cut the leader (alone, or with one follower) off from the majority while the
  *    clients keep writing to it, then heal — a divergent uncommitted suffix that the new leader
  *    must overwrite; repeated 1–3 times;
+ *    When the swarm allows skew, the stranded leader's clock may also run slow (Jepsen combines
+ *    its clock and partition nemeses the same way): whatever it does on its own clock — leases,
+ *    CheckQuorum, election timers — lags behind the majority's;
  *  - crash-storm: crash random servers in quick succession (sometimes a majority), restarting
- *    each after a short while, as a power loss or a rolling restart gone wrong.
+ *    each after a short while, as a power loss or a rolling restart gone wrong;
+ *  - membership-churn: a membership change, then the leader crashes or is cut off before the
+ *    change can commit, then (once a new leader may have emerged) another, independent change — the
+ *    etcd functional tester's member-plus-kill pattern; configuration changes racing leader
+ *    changes are where real Raft membership code breaks.
  */
 export const COMPOSITES = {
   'leader-churn': ['crash', 'restart'],
   'leader-minority': ['isolate', 'partition', 'heal'],
   'crash-storm': ['crash', 'restart'],
+  'membership-churn': ['membership', 'crash', 'restart', 'isolate', 'heal'],
 } as const satisfies Record<string, readonly FaultKind[]>;
 
 export type Composite = keyof typeof COMPOSITES;
@@ -133,6 +141,8 @@ function compositeUsable(name: Composite, space: PlanSpace): boolean {
       return kinds.includes('crash') && kinds.includes('restart');
     case 'leader-minority':
       return (kinds.includes('isolate') || kinds.includes('partition')) && kinds.includes('heal');
+    case 'membership-churn':
+      return usable('membership', space) && kinds.includes('membership') && ((kinds.includes('crash') && kinds.includes('restart')) || (kinds.includes('isolate') && kinds.includes('heal')));
   }
 }
 
@@ -339,15 +349,22 @@ function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc
         ...(kinds.includes('partition') ? [[['leader'], ['*']] as const] : []),
         ...(kinds.includes('partition') && space.nodes.length >= 5 ? [[['leader', 'follower'], ['*']] as const] : []),
       );
-      const burst = kinds.includes('burst') ? fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }) : fc.constant(undefined);
-      const round = fc.tuple(cut, burst, fc.integer({ min: 200, max: 3000 }), fc.integer({ min: 50, max: 1500 }));
+      // A burst of one-shot clients lands at some moment of the stranding (as a fraction of it):
+      // early, its writes reach the stranded leader and become its uncommitted suffix; later,
+      // clients spread over both sides meet a new leader and the old one at once.
+      const burst = kinds.includes('burst') ? fc.option(fc.tuple(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 99 })), { nil: undefined }) : fc.constant(undefined);
+      const { min: slowest } = space.config.skew;
+      const slowClock = kinds.includes('skew') && slowest < 1 ? fc.option(fc.integer({ min: Math.round(slowest * 100), max: 95 }).map((r) => r / 100), { nil: undefined }) : fc.constant(undefined);
+      const round = fc.tuple(cut, burst, fc.integer({ min: 200, max: 3000 }), fc.integer({ min: 50, max: 1500 }), slowClock);
       return fc.tuple(at, fc.noBias(fc.array(round, { minLength: 1, maxLength: 3 }))).map(([t0, rounds]) => {
         const actions: FaultAction[] = [];
         let t = t0;
-        for (const [c, operations, apart, together] of rounds) {
+        for (const [c, operations, apart, together, rate] of rounds) {
+          // The clock slows first, while "leader" still names the leader about to be stranded.
+          // It stays slow until a later skew action or the end of the fault window.
+          if (rate !== undefined) actions.push({ at: clip(t), kind: 'skew', node: 'leader', rate });
           actions.push(c === 'isolate' ? { at: clip(t), kind: 'isolate', node: 'leader' } : { at: clip(t), kind: 'partition', groups: c });
-          // Writes that reach the stranded leader become its uncommitted suffix.
-          if (operations !== undefined) actions.push({ at: clip(t + 1), kind: 'burst', operations });
+          if (operations !== undefined) actions.push({ at: clip(t + 1 + Math.floor((apart * operations[1]) / 100)), kind: 'burst', operations: operations[0] });
           actions.push({ at: clip(t + apart), kind: 'heal' });
           t += apart + together;
         }
@@ -367,6 +384,27 @@ function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc
         }
         return actions;
       });
+    }
+    case 'membership-churn': {
+      const kinds = space.config.kinds;
+      const strike = fc.constantFrom<'crash' | 'isolate'>(
+        ...(kinds.includes('crash') && kinds.includes('restart') ? (['crash'] as const) : []),
+        ...(kinds.includes('isolate') && kinds.includes('heal') ? (['isolate'] as const) : []),
+      );
+      // The strike lands 0–300 ms after the change (before or after it commits); the second
+      // change, drawn independently of the first, comes 150–2000 ms after the strike; the old
+      // leader returns (restart or heal) before or after it.
+      return fc
+        .tuple(at, membershipChangeArbitrary(space), membershipChangeArbitrary(space), strike, loss, fc.integer({ min: 0, max: 300 }), fc.integer({ min: 150, max: 2000 }), fc.integer({ min: 50, max: 3000 }))
+        .map(([t, [first], [second], how, l, strikeAfter, secondAfter, backAfter]) => {
+          const struck = t + strikeAfter;
+          return [
+            { at: clip(t), kind: 'membership', members: first },
+            how === 'crash' ? { at: clip(struck), kind: 'crash', node: 'leader', loss: l } : { at: clip(struck), kind: 'isolate', node: 'leader' },
+            { at: clip(struck + secondAfter), kind: 'membership', members: second },
+            how === 'crash' ? { at: clip(struck + backAfter), kind: 'restart', node: 'crashed' } : { at: clip(struck + backAfter), kind: 'heal' },
+          ] satisfies FaultAction[];
+        });
     }
   }
 }
@@ -419,6 +457,14 @@ function membershipArbitrary(
   space: PlanSpace,
   later: (start: number, gap: number) => number,
 ): fc.Arbitrary<FaultAction[]> {
+  return fc.tuple(at, membershipChangeArbitrary(space), fc.option(gap, { nil: undefined })).map(([t, [first, second], backGap]) => {
+    const change: FaultAction = { at: t, kind: 'membership', members: first };
+    return backGap === undefined ? [change] : [change, { at: later(t, backGap), kind: 'membership', members: second }];
+  });
+}
+
+/** A membership change and the one that undoes it, as [first members, second members]. */
+function membershipChangeArbitrary(space: PlanSpace): fc.Arbitrary<[NodeId[], NodeId[]]> {
   const initial = space.initialMembers;
   const spare = space.nodes.filter((n) => !initial.includes(n));
   const changes: fc.Arbitrary<[NodeId[], NodeId[]]>[] = [];
@@ -441,8 +487,5 @@ function membershipArbitrary(
   if (spare.length > 0 && initial.length >= 2) {
     changes.push(fc.tuple(fc.constantFrom(...initial), fc.constantFrom(...spare)).map(([out, inn]) => [[...initial.filter((m) => m !== out), inn], [...initial]]));
   }
-  return fc.tuple(at, fc.oneof(...changes), fc.option(gap, { nil: undefined })).map(([t, [first, second], backGap]) => {
-    const change: FaultAction = { at: t, kind: 'membership', members: first };
-    return backGap === undefined ? [change] : [change, { at: later(t, backGap), kind: 'membership', members: second }];
-  });
+  return fc.oneof(...changes);
 }

@@ -62,6 +62,21 @@ describe('generatePlan', () => {
     for (const r of rates) expect(r).toBeGreaterThanOrEqual(0.5), expect(r).toBeLessThanOrEqual(2);
   });
 
+  it('draws the composite episodes: stranded leaders (some with a slowed clock), membership churn', () => {
+    const all = plans(defaultScenario, 400).map((p) => p.actions);
+    const some = (pred: (actions: readonly FaultAction[]) => boolean): number => all.filter(pred).length;
+    // A stranded leader whose clock was slowed at the same moment.
+    expect(some((as) => as.some((a, i) => a.kind === 'skew' && a.node === 'leader' && a.rate < 1 && as[i + 1]?.at === a.at && (as[i + 1]!.kind === 'isolate' || as[i + 1]!.kind === 'partition')))).toBeGreaterThan(3);
+    // Membership churn: a change, the leader struck within 300 ms, a second change later.
+    const churn = (as: readonly FaultAction[]): boolean =>
+      as.some((a, i) => {
+        if (a.kind !== 'membership') return false;
+        const strike = as.slice(i + 1).find((b) => (b.kind === 'crash' || b.kind === 'isolate') && b.node === 'leader' && b.at - a.at <= 300);
+        return strike !== undefined && as.some((c) => c.kind === 'membership' && c.at >= strike.at + 150);
+      });
+    expect(some(churn)).toBeGreaterThan(5);
+  });
+
   it('respects the scenario generator config', () => {
     const only: Scenario = { ...defaultScenario, generate: { kinds: ['crash', 'restart'], maxActions: 4 } };
     for (const plan of plans(only, 100)) {

@@ -2,11 +2,14 @@ import { runZoo, type ZooBugResult } from '../zoo/run.ts';
 
 /**
  * The bug-zoo benchmark: every planted bug of src/raft/bugs.ts hunted with the default scenario's
- * generated plans (no per-bug tuning), on this one thread. Targets: every bug found, median wall
+ * generated plans (no per-bug tuning), on this one thread, up to `budgetRuns` runs per bug (the
+ * controls run all of them). Targets: every bug found, median wall
  * time to the first failure <= 1 s, every shrunk plan <= 5 actions, no control flagged.
  * Reports go to reports/zoo/ (replayable with `npm run raftsim -- replay <file>`).
  */
-export async function benchZoo(budgetRuns = 400): Promise<{
+export async function benchZoo(budgetRuns = 3000): Promise<{
+  budgetRuns: number;
+  wallSeconds: number;
   found: number;
   total: number;
   medianMsToFirstFailure: number | null;
@@ -26,6 +29,8 @@ export async function benchZoo(budgetRuns = 400): Promise<{
   const result = runZoo({ budgetRuns, reportsDir: 'reports/zoo' });
   const round = (x: number | null): number | null => (x === null ? null : Math.round(x));
   return {
+    budgetRuns,
+    wallSeconds: Math.round(result.wallMs / 1000),
     found: result.found,
     total: result.total,
     medianMsToFirstFailure: round(result.medianMsToFirstFailure),

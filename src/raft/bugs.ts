@@ -169,22 +169,32 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
 }
 
 /*
- * Zoo results with the default scenario's generator (raftsim zoo --budget-runs 300, base seed 1):
- * found — prevote-counts-as-vote (run 1), skip-prevlog-check (3), vote-count-not-set (4),
- * apply-uncommitted (6), disruptive-removed-server (8, by leadership-stability), no-client-dedup
- * (10), read-without-leadership-check (15), ack-before-fsync (30), weak-uptodate-check (33),
- * vote-not-persisted (115). Before the leader-churn / leader-minority / crash-storm episodes, the
- * 8 s window, the snapshotThreshold of 64 and the leadership-stability checker: 8 found, at runs
- * 6–279. Not found within 300 runs, and why:
- *  - snapshot-drops-newer-log: runs now compact (snapshotThreshold 64) and send InstallSnapshot to
- *    servers that were down a while, but the bug needs an InstallSnapshot that reaches a follower
- *    already holding the snapshot's last entry and more (a duplicated or late snapshot message);
- *  - joint-consensus-union-quorum: reachable since the generator removes two members at once, but
- *    the joint phase lasts one round trip (C_new is appended as soon as C_old,new commits);
- *  - figure8-commit-old-term, commit-beyond-verified-prefix, config-change-before-term-commit,
- *    corrupt-entry-truncate, unsafe-lease-read, candidate-no-retry: each needs a coordinated
- *    sequence (a leader change between an old-term replication and a crash; a follower > 64
- *    entries behind with a divergent tail; a change racing the first commit of a term; a
- *    corruption of the one decisive replica; a skewed leader in a minority serving reads; a split
- *    vote with every follower's log behind) that the swarm generator still draws too rarely.
+ * Zoo results with the default scenario's generator (raftsim zoo --budget-runs 3000, base seed 1):
+ * found — prevote-counts-as-vote (run 1), apply-uncommitted (4), vote-count-not-set (3),
+ * skip-prevlog-check (5), no-client-dedup (10), disruptive-removed-server (14, by
+ * leadership-stability), read-without-leadership-check (70), weak-uptodate-check (72),
+ * ack-before-fsync (315), vote-not-persisted (542), corrupt-entry-truncate (1027),
+ * candidate-no-retry (1867, by liveness-after-heal), joint-consensus-union-quorum (2572, from a
+ * membership-churn episode). Not found within 3000 runs, and why (each reason read off the
+ * reference's code and, where stated, a probe):
+ *  - figure8-commit-old-term: a new leader appends a no-op of its term, and the old-term entry
+ *    travels in the same AppendEntries, so it commits the legitimate way; the bug shows only when
+ *    a follower acknowledges the old entry but not the no-op (a 64-entry batch boundary between
+ *    them), the leader then crashes, and a server with a higher last term wins;
+ *  - commit-beyond-verified-prefix: the follower must accept a request whose entries all match
+ *    while it holds a stale tail past them and leaderCommit reaches into that tail; fast back-off
+ *    stops at the first conflicting entry, which the next request then overwrites, so this needs
+ *    a 64-entry batch boundary right before the stale tail;
+ *  - unsafe-lease-read: the stale read needs a write acknowledged by the new leader, then a read
+ *    at the old one inside its lease (one minimum election timeout on its clock: at most 300 ms
+ *    with the generator's slowest clock, 0.5x). The clients find the new leader only after their
+ *    400 ms request timeout; a hand-made plan (slowed and isolated leader, a burst of one-shot
+ *    clients 100–400 ms later) gave 0 violations in 100 seeds;
+ *  - config-change-before-term-commit: the change must start between a leader's election and the
+ *    commit of its no-op (one round trip, a few ms) while an older uncommitted configuration
+ *    lives on another server;
+ *  - snapshot-drops-newer-log: a snapshot is sent only to a follower whose nextIndex fell under the
+ *    leader's snapshot, and installed only above the follower's commitIndex; the follower must
+ *    also hold the snapshot's last entry and newer ones, i.e. the leader must underestimate it
+ *    (fast back-off to a term boundary below the snapshot).
  */

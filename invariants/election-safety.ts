@@ -27,6 +27,13 @@ export const electionSafety: CheckerDefinition = {
         message: `two leaders in term ${view.term}: ${first.node} (leader since ${showTime(first.time)}) and ${node} (leader at ${showTime(time)})`,
       };
     };
-    return { afterStep: Observations.forRun(cluster).stepHook(look), onRestart: look };
+    const views = Observations.forRun(cluster);
+    const me = views.subscribe();
+    return {
+      // An unchanged view (same role and term) was judged at its first sighting.
+      afterStep: views.stepHook((node, view, time) => (views.unchanged(me, node, view) ? undefined : look(node, view, time))),
+      onRestart: look,
+      onCrash: (node) => views.forget(node),
+    };
   },
 };

@@ -32,8 +32,12 @@ export const monotonicity: CheckerDefinition = {
     const remember = (node: NodeId, view: NodeView, time: number) => {
       live.set(node, { term: view.term, votedFor: view.votedFor, commitIndex: view.commitIndex, time });
     };
+    const views = Observations.forRun(cluster);
+    const me = views.subscribe();
     return {
-      afterStep: Observations.forRun(cluster).stepHook((node, view, time): Violation | undefined => {
+      afterStep: views.stepHook((node, view, time): Violation | undefined => {
+        // An unchanged view (same term, vote and commit index) changes nothing here.
+        if (views.unchanged(me, node, view)) return undefined;
         const prev = live.get(node);
         if (!prev) {
           remember(node, view, time);
@@ -63,6 +67,7 @@ export const monotonicity: CheckerDefinition = {
         return { invariant: 'monotonicity', message: `${node} installed a snapshot at index ${index} after applying up to index ${before}: its applied index went back` };
       },
       onCrash(node, time) {
+        views.forget(node);
         const last = live.get(node);
         if (last) beforeCrash.set(node, { ...last, time });
         live.delete(node);

@@ -34,6 +34,13 @@ export const oneVotePerTerm: CheckerDefinition = {
         message: `${node} voted twice in term ${view.term}: for ${first.candidate} (seen at ${showTime(first.time)}) and for ${candidate} (at ${showTime(time)})`,
       };
     };
-    return { afterStep: Observations.forRun(cluster).stepHook(look), onRestart: look };
+    const views = Observations.forRun(cluster);
+    const me = views.subscribe();
+    return {
+      // An unchanged view (same term and vote) was judged at its first sighting.
+      afterStep: views.stepHook((node, view, time) => (views.unchanged(me, node, view) ? undefined : look(node, view, time))),
+      onRestart: look,
+      onCrash: (node) => views.forget(node),
+    };
   },
 };

@@ -9,7 +9,7 @@ export type NodeId = string;
 /**
  * A client command, opaque to Raft. The framework wraps every client operation so that each
  * command has a unique `id`; implementations store commands as given and hand them back
- * through `host.apply`. Commands are plain JSON data and must not be mutated.
+ * through `host.apply`. Commands are plain JSON data, deeply frozen by the framework.
  */
 export interface Command {
   readonly id: string;
@@ -41,7 +41,9 @@ export function isCorrupted(value: unknown): value is CorruptedValue {
 /**
  * A node's disk. Writes are buffered until `sync()`; a crash loses the unsynced ones (or, with a
  * torn-write fault, keeps only a prefix of them). Values are copied on `put`, so later mutation
- * by the caller does not change what is stored. A storage-corruption fault replaces a synced
+ * by the caller does not change what is stored — except a deeply frozen plain value, which
+ * cannot change and is stored as it is (and handed back by `get`, still frozen). A
+ * storage-corruption fault replaces a synced
  * value by a `CorruptedValue` marker: the model of a checksum mismatch that the node detects on
  * read (test with `isCorrupted`).
  */

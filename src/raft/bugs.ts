@@ -2,7 +2,7 @@
  * The bug zoo: realistic Raft bugs planted in the reference Raft behind switches, so that raftsim
  * can be measured on bugs that real implementations shipped. One switch, one bug, all off by
  * default; each planted change in node.ts is a small guarded branch
- * (`if (this.bugs.has('...'))`) commented with the rule it breaks and where the bug was seen.
+ * (`if (this.bug('...'))`) commented with the rule it breaks and where the bug was seen.
  *
  * Turn bugs on with the `bugs` option of the reference Raft:
  *   raftsim run --impl-options '{"bugs":["vote-not-persisted"]}'

@@ -35,6 +35,7 @@ const result = {
     overheadRatio,
     tenThousandEntryLogOverheadRatio: Number(tenThousand.overheadRatio.toFixed(3)),
     tenThousandEntryLogPerStepMicros: tenThousand.perStepMicros,
+    syntheticStepOverheadRatio: Number(tenThousand.syntheticStepOverheadRatio.toFixed(3)),
   },
   linearizability,
   zoo,

@@ -29,7 +29,19 @@ export interface LinkRates {
   readonly longDelay?: { readonly minMs: number; readonly maxMs: number };
 }
 
-export type FaultAction =
+/**
+ * What an action may wait for: with `when: "elected"` it does not fire at `at` but at the first
+ * step after `at` at which some node becomes leader — the moment a new leader has not yet
+ * committed anything of its term, where much of Raft's subtle code runs. An armed action still
+ * waiting when the fault window ends is skipped.
+ */
+export type FaultTrigger = 'elected';
+
+export const FAULT_TRIGGERS: readonly FaultTrigger[] = ['elected'];
+
+export type FaultAction = FaultActionBody & { readonly when?: FaultTrigger };
+
+type FaultActionBody =
   /** A "*" in a group stands for every node that no other group names. */
   | { readonly at: number; readonly kind: 'partition'; readonly groups: readonly (readonly (NodeRef | '*')[])[] }
   | { readonly at: number; readonly kind: 'isolate'; readonly node: NodeRef }
@@ -45,7 +57,7 @@ export type FaultAction =
   | { readonly at: number; readonly kind: 'transfer'; readonly to: NodeRef }
   | { readonly at: number; readonly kind: 'burst'; readonly operations: number };
 
-export type FaultKind = FaultAction['kind'];
+export type FaultKind = FaultActionBody['kind'];
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'partition', 'isolate', 'cut', 'bridge', 'heal', 'crash', 'restart', 'corrupt',

@@ -1,5 +1,5 @@
 import type { NodeId } from '../adapter/contract.ts';
-import { FAULT_KINDS, FAULT_PLAN_VERSION, SYMBOLIC_REFS, type FaultAction, type FaultKind, type FaultPlan } from './plan.ts';
+import { FAULT_KINDS, FAULT_PLAN_VERSION, FAULT_TRIGGERS, SYMBOLIC_REFS, type FaultAction, type FaultKind, type FaultPlan } from './plan.ts';
 
 /**
  * Validates a fault plan read from JSON (a scenario file, a report). Every error names where the
@@ -58,9 +58,15 @@ function validateAction(action: unknown, nodes: readonly NodeId[], where: string
   const fields = FIELDS[kind as FaultKind];
   for (const [field, value] of Object.entries(action)) {
     if (field === 'at' || field === 'kind') continue;
+    if (field === 'when') {
+      if (!(FAULT_TRIGGERS as readonly unknown[]).includes(value)) {
+        throw new Error(`${here}: field "when" is ${describe(value)}; leave it out, or give ${FAULT_TRIGGERS.map((t) => `"${t}"`).join(' or ')} (fire at the first leader election after "at")`);
+      }
+      continue;
+    }
     const spec = fields[field];
     if (!spec) {
-      const known = ['at', 'kind', ...Object.keys(fields)];
+      const known = ['at', 'kind', 'when', ...Object.keys(fields)];
       throw new Error(`${here}: unknown field "${field}"; a ${kind} action has ${known.join(', ')}`);
     }
     spec.check(value, `${here}: field "${field}"`, nodes);

@@ -221,6 +221,10 @@ export class Simulation {
   private nextTimerId = 1;
   /** Crashed nodes, most recent last: the "crashed" NodeRef resolves to the last one still down. */
   private readonly crashOrder: NodeSlot[] = [];
+  /** Actions with `when: "elected"` whose time has come, waiting for the next new leader. */
+  private armed: FaultAction[] = [];
+  /** Armed actions released by an election, about to fire. */
+  private readonly firing = new Set<FaultAction>();
   private healedAt: number | undefined;
   private violation: Violation | undefined;
   private readonly endTime: number;
@@ -418,6 +422,7 @@ export class Simulation {
     const before = slot.lastObserved;
     slot.view = view;
     slot.lastObserved = view;
+    if (this.armed.length > 0 && view.role === 'leader' && before?.role !== 'leader') this.fireArmed();
     const commit = view.commitIndex ?? -1;
     this.trace.mix(this.now, view.term, ROLE_CODES[view.role] ?? 0, commit);
     if (this.traceFull && (!before || before.role !== view.role || before.term !== view.term)) {
@@ -683,6 +688,10 @@ export class Simulation {
   }
 
   private applyFault(action: FaultAction): void {
+    if (action.when === 'elected' && !this.firing.delete(action)) {
+      this.armed.push(action);
+      return;
+    }
     const outcome = this.executeFault(action);
     this.faults.push({ action, time: this.now, outcome });
     this.trace.mixString(action.kind);
@@ -791,8 +800,19 @@ export class Simulation {
     slot.clockRate = rate;
   }
 
+  /** A node just became leader: the armed actions fire, each as its own event at this time. */
+  private fireArmed(): void {
+    for (const action of this.armed) {
+      this.firing.add(action);
+      this.schedule(this.now, EventKind.Fault, -1, -1, 0, action);
+    }
+    this.armed = [];
+  }
+
   /** End of the fault window: network whole, every node up, every clock true. */
   private heal(): void {
+    for (const action of this.armed) this.faults.push({ action, time: this.now, outcome: 'skipped: no leader was elected between its time and the end of the fault window' });
+    this.armed = [];
     this.network.heal();
     for (const slot of this.slots) {
       if (slot.clockRate !== 1) this.setClockRate(slot, 1);

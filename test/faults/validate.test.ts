@@ -44,7 +44,7 @@ describe('validatePlan', () => {
   });
 
   it('names a bad or unknown field and says what it should be', () => {
-    expect(() => validatePlan(plan([{ at: 0, kind: 'crash', node: 'n1', lose: 'all' }]), nodes, 'p')).toThrow(/unknown field "lose"; a crash action has at, kind, node, loss/);
+    expect(() => validatePlan(plan([{ at: 0, kind: 'crash', node: 'n1', lose: 'all' }]), nodes, 'p')).toThrow(/unknown field "lose"; a crash action has at, kind, when, node, loss/);
     expect(() => validatePlan(plan([{ at: 0, kind: 'crash', node: 'n1', loss: 'half' }]), nodes, 'p')).toThrow(/field "loss" is "half"; use "all"/);
     expect(() => validatePlan(plan([{ at: -5, kind: 'heal' }]), nodes, 'p')).toThrow(/"at" is -5; give the virtual time in ms/);
     expect(() => validatePlan(plan([{ at: 0, kind: 'link', dropRate: 2 }]), nodes, 'p')).toThrow(/field "dropRate" is 2; give a probability from 0 to 1/);
@@ -52,6 +52,12 @@ describe('validatePlan', () => {
     expect(() => validatePlan({ version: 2, actions: [] }, nodes, 'p')).toThrow(/plan version is 2; this raftsim reads version 1/);
     expect(() => validatePlan({ version: 1, steps: [] }, nodes, 'p')).toThrow(/unknown plan field "steps"/);
     expect(() => validatePlan([], nodes, 'p')).toThrow(/a fault plan must be a JSON object/);
+    expect(() => validatePlan(plan([{ at: 0, kind: 'heal', when: 'soon' }]), nodes, 'p')).toThrow(/field "when" is "soon"; leave it out, or give "elected"/);
+  });
+
+  it('accepts an action that waits for the next election', () => {
+    const ok = plan([{ at: 5, kind: 'membership', members: ['n1', 'n2'], when: 'elected' }]);
+    expect(validatePlan(ok, nodes, 'p')).toBe(ok);
   });
 
   it('reports bad JSON with its source', () => {

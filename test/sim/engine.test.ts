@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { NodeHost, RaftFactory } from '../../src/adapter/contract.ts';
 import type { FaultAction } from '../../src/faults/plan.ts';
+import { createRaft } from '../../src/raft/index.ts';
 import { Simulation, type SimulationOptions } from '../../src/sim/engine.ts';
 import { pingFactory } from '../support/ping-node.ts';
 import { newObserved, scriptedFactory, timer, type Observed } from '../support/scripted-node.ts';
@@ -259,5 +260,31 @@ describe('adapter faults are findings, not crashes', () => {
     };
     const result = new Simulation({ seed: 3, factory: storm, nodes: ['n1'], workload: false, faultWindowMs: 100, settleMs: 0, maxSteps: 10_000 }).run();
     expect(result.violation?.invariant).toBe('step-budget');
+  });
+});
+
+describe('actions that wait for an election (when: "elected")', () => {
+  const run = (actions: FaultAction[]) =>
+    new Simulation({ seed: 3, factory: createRaft, nodes: NODES, faultWindowMs: 3000, settleMs: 2000, plan: { version: 1, actions }, trace: 'full' }).run();
+
+  it('fire at the step a new leader appears after their time, and aim "leader" at it', () => {
+    const result = run([
+      { at: 500, kind: 'crash', node: 'leader', loss: 'none', when: 'elected' },
+      { at: 1000, kind: 'crash', node: 'leader', loss: 'none' },
+    ]);
+    const [timed, armed] = [result.faults.find((f) => f.action.when === undefined)!, result.faults.find((f) => f.action.when === 'elected')!];
+    expect(timed.time).toBe(1000);
+    expect(armed.time).toBeGreaterThan(1000);
+    // It struck the node that had just become leader, at that very moment.
+    const elected = result.trace.filter((e) => e.k === 'state' && (e.d as { role: string }).role === 'leader' && e.t > 1000)[0]!;
+    expect(armed.time).toBe(elected.t);
+    expect(armed.outcome).toMatch(new RegExp(`^${elected.n} crashed`));
+  });
+
+  it('are skipped when no leader is elected before the fault window ends', () => {
+    const result = run([{ at: 1000, kind: 'membership', members: ['n1', 'n2', 'n3', 'n4'], when: 'elected' }]);
+    expect(result.faults).toEqual([
+      { action: { at: 1000, kind: 'membership', members: ['n1', 'n2', 'n3', 'n4'], when: 'elected' }, time: 3000, outcome: 'skipped: no leader was elected between its time and the end of the fault window' },
+    ]);
   });
 });

@@ -152,9 +152,9 @@ export const durability: CheckerDefinition = {
       onAcknowledged(command, node, index, time): Violation | undefined {
         if (!(index > 0)) return undefined;
         const key = commandKey(command);
+        const ack: Ack = { command, key, node, index, time, term: nodes.get(node)?.term ?? 0 };
         if (index <= prunedTo) {
           // Late: every node's snapshot covers the index. Only the final-state rule can still judge it.
-          const ack: Ack = { command, key, node, index, time, term: nodes.get(node)?.term ?? 0 };
           if (!supersededBelowWatermark(ack)) ackList.push(ack);
           return undefined;
         }
@@ -166,7 +166,6 @@ export const durability: CheckerDefinition = {
             message: `two different writes were acknowledged at index ${index}: ${known.command.id} (by ${known.node} at ${showTime(known.time)}) and ${command.id} (by ${node} at ${showTime(time)}); one of them is lost`,
           };
         }
-        const ack: Ack = { command, key, node, index, time, term: nodes.get(node)?.term ?? 0 };
         acks.set(index, ack);
         if (index > highestAck) highestAck = index;
         ackList.push(ack);

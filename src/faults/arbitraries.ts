@@ -131,7 +131,7 @@ export const COMPOSITES = {
 
 export type Composite = keyof typeof COMPOSITES;
 
-/** A composite episode is usable when the config allows the kinds it needs ('isolate' or 'partition' for leader-minority). */
+/** A composite episode is usable when the config allows the kinds it needs ('isolate' or 'partition' for leader-minority; a crash or an isolation, each with its undoing, for membership churn). */
 function compositeUsable(name: Composite, space: PlanSpace): boolean {
   const kinds = space.config.kinds;
   if (space.nodes.length < 3) return false;
@@ -142,8 +142,16 @@ function compositeUsable(name: Composite, space: PlanSpace): boolean {
     case 'leader-minority':
       return (kinds.includes('isolate') || kinds.includes('partition')) && kinds.includes('heal');
     case 'membership-churn':
-      return usable('membership', space) && kinds.includes('membership') && ((kinds.includes('crash') && kinds.includes('restart')) || (kinds.includes('isolate') && kinds.includes('heal')));
+      return usable('membership', space) && kinds.includes('membership') && leaderStrikes(kinds).length > 0;
   }
+}
+
+/** How membership churn may strike the leader: a crash (and later restart) or an isolation (and later heal). */
+function leaderStrikes(kinds: readonly FaultKind[]): ('crash' | 'isolate')[] {
+  return [
+    ...(kinds.includes('crash') && kinds.includes('restart') ? (['crash'] as const) : []),
+    ...(kinds.includes('isolate') && kinds.includes('heal') ? (['isolate'] as const) : []),
+  ];
 }
 
 /** Everything the arbitraries need to know about the cluster. */
@@ -386,11 +394,7 @@ function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc
       });
     }
     case 'membership-churn': {
-      const kinds = space.config.kinds;
-      const strike = fc.constantFrom<'crash' | 'isolate'>(
-        ...(kinds.includes('crash') && kinds.includes('restart') ? (['crash'] as const) : []),
-        ...(kinds.includes('isolate') && kinds.includes('heal') ? (['isolate'] as const) : []),
-      );
+      const strike = fc.constantFrom(...leaderStrikes(space.config.kinds));
       // The strike lands 0–300 ms after the change (before or after it commits); the second
       // change, drawn independently of the first, comes 150–2000 ms after the strike; the old
       // leader returns (restart or heal) before or after it.

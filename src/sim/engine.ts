@@ -599,6 +599,7 @@ export class Simulation {
       this.afterStep(slot);
       return;
     }
+    // callAdapter inlined: no closure per proposal on this hot path.
     let result: ProposeResult;
     try {
       result = raft.propose(command);
@@ -692,7 +693,11 @@ export class Simulation {
       this.armed.push(action);
       return;
     }
-    const outcome = this.executeFault(action);
+    this.recordFault(action, this.executeFault(action));
+  }
+
+  /** A fault's outcome: in the run's list of faults, the hash and the full trace. */
+  private recordFault(action: FaultAction, outcome: string): void {
     this.faults.push({ action, time: this.now, outcome });
     this.trace.mixString(action.kind);
     this.trace.mixString(outcome);
@@ -811,7 +816,7 @@ export class Simulation {
 
   /** End of the fault window: network whole, every node up, every clock true. */
   private heal(): void {
-    for (const action of this.armed) this.faults.push({ action, time: this.now, outcome: 'skipped: no leader was elected between its time and the end of the fault window' });
+    for (const action of this.armed) this.recordFault(action, 'skipped: no leader was elected between its time and the end of the fault window');
     this.armed = [];
     this.network.heal();
     for (const slot of this.slots) {

@@ -1,13 +1,16 @@
 import type { KvOperation } from '../src/adapter/contract.ts';
 import type { ClientOperation } from '../src/sim/history.ts';
-import type { Checker, CheckerDefinition, RunRecord } from './types.ts';
+import type { Checker, CheckerDefinition } from './types.ts';
+import { showTime } from './util.ts';
 
 /** What the search needs of a client operation (a ClientOperation fits). */
 export type HistoryOperation = Pick<ClientOperation, 'id' | 'client' | 'op' | 'invokeTime' | 'completeTime' | 'status' | 'output'>;
 
 export interface LinearizabilityOptions {
-  /** Search steps allowed over all keys before giving up with `ok: 'unknown'`. */
+  /** Search steps allowed over all keys (for LinearizabilityMonitor: per search of a segment) before giving up with `ok: 'unknown'`. */
   readonly maxSteps?: number;
+  /** LinearizabilityMonitor only: operations a key's segment must hold before it is cut (default 8). */
+  readonly segmentMinOperations?: number;
 }
 
 export type LinearizabilityResult =
@@ -40,52 +43,6 @@ interface KeyOp {
   readonly source: HistoryOperation;
   readonly op: KvOperation;
   readonly finite: boolean;
-}
-
-/**
- * Linearizability of a key-value history, by the Wing–Gong–Lowe search with memoisation as
- * Porcupine does it: the history is split per key (each key is an independent register, so the
- * whole history is linearizable iff every key's is), events are kept in a doubly linked list
- * ordered by time, and the search repeatedly linearizes the first call it can, lifting the call
- * and its return out of the list, backtracking when it meets a return whose call is not yet
- * linearized. A (set of linearized operations, register value) pair already explored is never
- * explored again. Model: get returns the value ("" when absent), put replaces, append concatenates.
- *
- * Outcomes: `fail` operations never happened and are dropped; gets that did not complete are
- * dropped (no effect, nothing observed); writes that timed out or are still pending may have
- * taken effect at any time after their invocation, so they get no return event (they may be
- * linearized anywhere after their call, or last, which no later operation observes).
- * Events at equal times: calls come before returns, so touching operations count as concurrent
- * (the permissive reading). The search stops with `ok: 'unknown'` after `maxSteps` steps.
- *
- * Reads are linearized greedily: a read that may come next (every operation that returned before
- * its call is linearized) and matches the register can be moved to the front of any valid
- * completion without changing a value or breaking a real-time order, so once it matches, nothing
- * is tried in its place — when the configuration after it fails, so does the one before. This
- * keeps bursts of concurrent reads from multiplying the explored sets (2^reads without it).
- */
-export function checkLinearizable(history: readonly HistoryOperation[], options: LinearizabilityOptions = {}): LinearizabilityResult {
-  const byKey = new Map<string, KeyOp[]>();
-  let total = 0;
-  for (const source of history) {
-    if (source.status === 'fail') continue;
-    const op = source.op;
-    const finite = source.status === 'ok';
-    if (op.type === 'get' && !finite) continue;
-    let list = byKey.get(op.key);
-    if (!list) byKey.set(op.key, (list = []));
-    list.push({ source, op, finite });
-    total++;
-  }
-  const budget = { left: options.maxSteps ?? DEFAULT_MAX_STEPS, used: 0 };
-  const keys = [...byKey.keys()].sort();
-  for (const key of keys) {
-    let result = checkKey(key, byKey.get(key)!, budget, false);
-    // Fast mode's fingerprints could in theory merge two different sets: confirm exactly.
-    if (result !== undefined && result.ok === false) result = checkKey(key, byKey.get(key)!, budget, true);
-    if (result !== undefined) return result;
-  }
-  return { ok: true, keys: keys.length, operations: total, steps: budget.used };
 }
 
 /** A 32-bit hash per operation index, XOR-ed into the fingerprint of the linearized set. */
@@ -219,28 +176,58 @@ interface Frame {
 }
 
 /**
- * A write that may or may not have happened and that no read observed can be left out: if it
- * took effect, every read up to the next put would show its value (a put's value as a prefix, an
- * append's token inside), and there are none, so leaving it out changes nothing any read sees.
- * Dropping such writes keeps them from being tried at every point of the search.
+ * Which operations the search places: every completed one, and a write that may or may not have
+ * happened only if some read of `ops` observed it. Such a write that no read observed can be left
+ * out: if it took effect, every read up to the next put would show its value (a put's value as a
+ * prefix, an append's token inside), and there are none, so leaving it out changes nothing any
+ * read sees. Leaving such writes out keeps them from being tried at every point of the search.
  */
-function prune(ops: KeyOp[]): KeyOp[] {
+function placed(ops: readonly KeyOp[]): boolean[] {
   const outputs = new Set<string>();
   for (const k of ops) if (k.op.type === 'get') outputs.add(k.source.output ?? '');
   const observed = (value: string, type: 'put' | 'append'): boolean => {
     for (const o of outputs) if (type === 'put' ? o.startsWith(value) : o.includes(value)) return true;
     return false;
   };
-  return ops.filter((k) => k.finite || k.op.type === 'get' || k.op.value === '' || observed(k.op.value, k.op.type));
+  return ops.map((k) => k.finite || k.op.type === 'get' || k.op.value === '' || observed(k.op.value, k.op.type));
 }
 
-function checkKey(key: string, all: KeyOp[], budget: { left: number; used: number }, exact: boolean): LinearizabilityResult | undefined {
-  const ops = prune(all);
+/** Where a search starts: the register's value, and the configurations of writes already applied. */
+interface SearchStart {
+  readonly state: string;
+  /** Per configuration, the indices (into the searched operations) of writes that already took effect. */
+  readonly configurations: readonly (readonly number[])[];
+}
+
+const FROM_EMPTY: SearchStart = { state: '', configurations: [[]] };
+
+/**
+ * The search over one key's operations `ops`, of which only the `place`d ones are put in the list
+ * (the others stay unapplied). Without `onEnd` it stops at the first complete linearization
+ * (undefined). With `onEnd` it is exhaustive: `onEnd` gets the set of applied operations (a bit per
+ * index) at every distinct configuration reached right after the last completed operation, and
+ * the result is undefined if there was at least one. Exhaustive searches must be `exact`; they do
+ * not apply a write that may or may not have happened where `dominated` says the applied set would
+ * contain one already reported (what follows could only give ends containing it too).
+ */
+function searchKey(
+  key: string,
+  ops: readonly KeyOp[],
+  place: readonly boolean[],
+  start: SearchStart,
+  budget: { left: number; used: number },
+  exact: boolean,
+  onEnd?: (applied: Uint32Array) => void,
+  dominated?: (applied: Uint32Array) => boolean,
+): LinearizabilityResult | undefined {
   const n = ops.length;
   const events: Entry[] = [];
+  const calls: (Entry | undefined)[] = new Array<Entry | undefined>(n);
   for (let i = 0; i < n; i++) {
+    if (!place[i]) continue;
     const k = ops[i]!;
     const call: Entry = { call: true, op: i, time: k.source.invokeTime, match: undefined, prev: undefined, next: undefined };
+    calls[i] = call;
     events.push(call);
     if (k.finite) {
       const ret: Entry = { call: false, op: i, time: k.source.completeTime ?? k.source.invokeTime, match: undefined, prev: undefined, next: undefined };
@@ -266,6 +253,7 @@ function checkKey(key: string, all: KeyOp[], budget: { left: number; used: numbe
     hashes2[i] = mix(i, 0x7654321);
   }
   const values = new Values();
+  const startState = values.put(start.state);
   // Each read's output is hashed once, not at every comparison: appended values grow long.
   const readCanon = new Int32Array(n);
   for (let i = 0; i < n; i++) if (ops[i]!.op.type === 'get') readCanon[i] = values.canon(ops[i]!.source.output ?? '');
@@ -296,17 +284,6 @@ function checkKey(key: string, all: KeyOp[], budget: { left: number; used: numbe
     return false;
   };
 
-  let remaining = 0;
-  for (const k of ops) if (k.finite) remaining++;
-  let top: Frame | undefined;
-  let state = 0;
-  let h = 0;
-  let h2 = 0;
-  let best: Frame | undefined;
-  let blocked: { op: number; state: number } | undefined;
-  let entry = head.next;
-  let popForced = false;
-
   const lift = (e: Entry) => {
     e.prev!.next = e.next;
     if (e.next) e.next.prev = e.prev;
@@ -326,70 +303,104 @@ function checkKey(key: string, all: KeyOp[], budget: { left: number; used: numbe
     if (e.next) e.next.prev = e;
   };
 
-  while (remaining > 0) {
-    if (budget.left-- <= 0) {
-      return {
-        ok: 'unknown',
-        key,
-        message: `linearizability of key ${JSON.stringify(key)} (${n} operations) is unknown: the search budget ran out after ${budget.used} steps`,
-        steps: budget.used,
-      };
+  let finite = 0;
+  for (const k of ops) if (k.finite) finite++;
+  let best: Frame | undefined;
+  let blocked: { op: number; state: number } | undefined;
+  let ended = false;
+  for (const applied of start.configurations) {
+    bits.fill(0);
+    let h = 0;
+    let h2 = 0;
+    for (const a of applied) {
+      bits[a >>> 5]! |= 1 << (a & 31);
+      h ^= hashes[a]!;
+      h2 ^= hashes2[a]!;
+      if (calls[a]) lift(calls[a]!);
     }
-    budget.used++;
-    if (entry === undefined || !entry.call || popForced) {
-      // A return whose operation is not linearized yet: the current prefix leads nowhere.
-      if (top === undefined) return violation(key, ops, best, blocked, values, budget.used);
-      if (!popForced && entry !== undefined && top.depth >= (best?.depth ?? 0) && blocked === undefined) blocked = { op: entry.op, state };
-      const frame: Frame = top;
-      // Nothing to try in place of a forced read: the configuration below it fails too.
-      popForced = frame.forced;
-      top = frame.prev;
-      const op = frame.entry.op;
-      bits[op >>> 5]! &= ~(1 << (op & 31));
-      h ^= hashes[op]!;
-      h2 ^= hashes2[op]!;
-      state = frame.state;
-      unlift(frame.entry);
-      if (ops[op]!.finite) remaining++;
-      entry = frame.entry.next;
-      continue;
-    }
-    const i = entry.op;
-    const k = ops[i]!;
-    const op = k.op;
-    let next: number;
-    if (op.type === 'get') next = values.equals(state, readCanon[i]!) ? state : -1;
-    else if (op.type === 'put') next = values.put(op.value);
-    else next = values.append(state, op.value);
-    if (next >= 0) {
-      bits[i >>> 5]! |= 1 << (i & 31);
-      const nh = (h ^ hashes[i]!) >>> 0;
-      const nh2 = (h2 ^ hashes2[i]!) >>> 0;
-      if (!explored((nh ^ Math.imul(next + 1, 0x9e3779b1)) >>> 0, nh2, next)) {
-        top = { entry, state, prev: top, depth: (top?.depth ?? 0) + 1, forced: op.type === 'get' };
-        state = next;
-        h = nh;
-        h2 = nh2;
-        lift(entry);
-        if (k.finite) remaining--;
-        if (top.depth > (best?.depth ?? 0)) {
-          best = top;
-          blocked = undefined;
+    let remaining = finite;
+    let top: Frame | undefined;
+    let state = startState;
+    let entry = head.next;
+    let popForced = false;
+    let atEnd = false;
+    for (;;) {
+      if (remaining === 0) {
+        if (!onEnd) return undefined;
+        // Writes left unapplied can still take effect later: what follows decides, so go on.
+        onEnd(bits);
+        ended = atEnd = true;
+      }
+      if (budget.left-- <= 0) {
+        return {
+          ok: 'unknown',
+          key,
+          message: `linearizability of key ${JSON.stringify(key)} (${n} operations) is unknown: the search budget ran out after ${budget.used} steps`,
+          steps: budget.used,
+        };
+      }
+      budget.used++;
+      if (atEnd || entry === undefined || !entry.call || popForced) {
+        // A return whose operation is not linearized yet (or a recorded end): backtrack.
+        if (top === undefined) break;
+        if (!atEnd && !popForced && entry !== undefined && top.depth >= (best?.depth ?? 0) && blocked === undefined) blocked = { op: entry.op, state };
+        atEnd = false;
+        const frame: Frame = top;
+        // Nothing to try in place of a forced read: the configuration below it fails too.
+        popForced = frame.forced;
+        top = frame.prev;
+        const op = frame.entry.op;
+        bits[op >>> 5]! &= ~(1 << (op & 31));
+        h ^= hashes[op]!;
+        h2 ^= hashes2[op]!;
+        state = frame.state;
+        unlift(frame.entry);
+        if (ops[op]!.finite) remaining++;
+        entry = frame.entry.next;
+        continue;
+      }
+      const i = entry.op;
+      const k = ops[i]!;
+      const op = k.op;
+      let next: number;
+      if (op.type === 'get') next = values.equals(state, readCanon[i]!) ? state : -1;
+      else if (op.type === 'put') next = values.put(op.value);
+      else next = values.append(state, op.value);
+      if (next >= 0) bits[i >>> 5]! |= 1 << (i & 31);
+      if (next >= 0 && !k.finite && dominated?.(bits)) {
+        bits[i >>> 5]! &= ~(1 << (i & 31));
+        next = -1;
+      }
+      if (next >= 0) {
+        const nh = (h ^ hashes[i]!) >>> 0;
+        const nh2 = (h2 ^ hashes2[i]!) >>> 0;
+        if (!explored((nh ^ Math.imul(next + 1, 0x9e3779b1)) >>> 0, nh2, next)) {
+          top = { entry, state, prev: top, depth: (top?.depth ?? 0) + 1, forced: op.type === 'get' };
+          state = next;
+          h = nh;
+          h2 = nh2;
+          lift(entry);
+          if (k.finite) remaining--;
+          if (top.depth > (best?.depth ?? 0)) {
+            best = top;
+            blocked = undefined;
+          }
+          entry = head.next;
+          continue;
         }
-        entry = head.next;
-        continue;
+        bits[i >>> 5]! &= ~(1 << (i & 31));
+        // An explored configuration after a matching read: so is every alternative to the read.
+        if (op.type === 'get') {
+          if (top === undefined) break;
+          popForced = true;
+          continue;
+        }
       }
-      bits[i >>> 5]! &= ~(1 << (i & 31));
-      // An explored configuration after a matching read: so is every alternative to the read.
-      if (op.type === 'get') {
-        if (top === undefined) return violation(key, ops, best, blocked, values, budget.used);
-        popForced = true;
-        continue;
-      }
+      entry = entry.next;
     }
-    entry = entry.next;
+    for (let a = applied.length - 1; a >= 0; a--) if (calls[applied[a]!]) unlift(calls[applied[a]!]!);
   }
-  return undefined;
+  return ended ? undefined : violation(key, ops, place, best, blocked, values, budget.used);
 }
 
 export function describeOperation(o: HistoryOperation): string {
@@ -400,7 +411,15 @@ export function describeOperation(o: HistoryOperation): string {
   return `#${o.id} ${o.client} ${call}${result} [${o.invokeTime}, ${end}`;
 }
 
-function violation(key: string, ops: KeyOp[], best: Frame | undefined, blocked: { op: number; state: number } | undefined, values: Values, steps: number): LinearizabilityResult {
+function violation(
+  key: string,
+  ops: readonly KeyOp[],
+  place: readonly boolean[],
+  best: Frame | undefined,
+  blocked: { op: number; state: number } | undefined,
+  values: Values,
+  steps: number,
+): LinearizabilityResult {
   const order: number[] = [];
   for (let f = best; f; f = f.prev) order.push(f.entry.op);
   order.reverse();
@@ -411,26 +430,341 @@ function violation(key: string, ops: KeyOp[], best: Frame | undefined, blocked: 
   const stuck = blocked
     ? `; after it the register holds ${JSON.stringify(values.string(blocked.state))} and ${describeOperation(ops[blocked.op]!.source)} cannot be placed before it returns`
     : '';
+  const searched = ops.filter((_, i) => place[i]).map((k) => k.source);
   return {
     ok: false,
     key,
-    message: `the history of key ${JSON.stringify(key)} is not linearizable (${ops.length} operations): ${prefix}${stuck}`,
-    operations: ops.map((k) => k.source),
+    message: `the history of key ${JSON.stringify(key)} is not linearizable (${searched.length} operations): ${prefix}${stuck}`,
+    operations: searched,
     longestLinearized: order.map((i) => ops[i]!.source.id),
     steps,
   };
 }
 
-/** The run-level checker over the clients' history. An `unknown` outcome is not a violation. */
+/** A key's operation as the search sees it; undefined for one that takes no part (failed, or a read that never returned). */
+function keyOp(source: HistoryOperation): KeyOp | undefined {
+  if (source.status === 'fail') return undefined;
+  const finite = source.status === 'ok';
+  if (source.op.type === 'get' && !finite) return undefined;
+  return { source, op: source.op, finite };
+}
+
+/**
+ * The search for one key from `start`, in fast mode and, if that says "not linearizable", again in
+ * exact mode (fast mode's fingerprints could in theory merge two different sets).
+ */
+function decideKey(key: string, ops: readonly KeyOp[], start: SearchStart, budget: { left: number; used: number }): LinearizabilityResult | undefined {
+  const place = placed(ops);
+  const result = searchKey(key, ops, place, start, budget, false);
+  if (result === undefined || result.ok !== false) return result;
+  return searchKey(key, ops, place, start, budget, true);
+}
+
+/**
+ * Linearizability of a key-value history, by the Wing–Gong–Lowe search with memoisation as
+ * Porcupine does it: the history is split per key (each key is an independent register, so the
+ * whole history is linearizable iff every key's is), events are kept in a doubly linked list
+ * ordered by time, and the search repeatedly linearizes the first call it can, lifting the call
+ * and its return out of the list, backtracking when it meets a return whose call is not yet
+ * linearized. A (set of linearized operations, register value) pair already explored is never
+ * explored again. Model: get returns the value ("" when absent), put replaces, append concatenates.
+ *
+ * Outcomes: `fail` operations never happened and are dropped; gets that did not complete are
+ * dropped (no effect, nothing observed); writes that timed out or are still pending may have
+ * taken effect at any time after their invocation, so they get no return event (they may be
+ * linearized anywhere after their call, or last, which no later operation observes).
+ * Events at equal times: calls come before returns, so touching operations count as concurrent
+ * (the permissive reading). The search stops with `ok: 'unknown'` after `maxSteps` steps.
+ *
+ * Reads are linearized greedily: a read that may come next (every operation that returned before
+ * its call is linearized) and matches the register can be moved to the front of any valid
+ * completion without changing a value or breaking a real-time order, so once it matches, nothing
+ * is tried in its place — when the configuration after it fails, so does the one before. This
+ * keeps bursts of concurrent reads from multiplying the explored sets (2^reads without it).
+ *
+ * This checks a whole history at once; a run checks its history as it goes (LinearizabilityMonitor).
+ */
+export function checkLinearizable(history: readonly HistoryOperation[], options: LinearizabilityOptions = {}): LinearizabilityResult {
+  const byKey = new Map<string, KeyOp[]>();
+  let total = 0;
+  for (const source of history) {
+    const k = keyOp(source);
+    if (k === undefined) continue;
+    let list = byKey.get(k.op.key);
+    if (!list) byKey.set(k.op.key, (list = []));
+    list.push(k);
+    total++;
+  }
+  const budget = { left: options.maxSteps ?? DEFAULT_MAX_STEPS, used: 0 };
+  const keys = [...byKey.keys()].sort();
+  for (const key of keys) {
+    const result = decideKey(key, byKey.get(key)!, FROM_EMPTY, budget);
+    if (result !== undefined) return result;
+  }
+  return { ok: true, keys: keys.length, operations: total, steps: budget.used };
+}
+
+/** Operations a segment holds at least before it is cut: each cut costs a search with a fixed overhead. */
+const SEGMENT_MIN_OPERATIONS = 8;
+/**
+ * Steps a cut's search may take. One that needs more (many timed-out writes that reads cannot
+ * tell apart: never with the simulated clients, whose values are unique) is given up and the
+ * segment kept whole, to be cut later or searched at the end like the whole history.
+ */
+const CUT_MAX_STEPS = 50_000;
+
+/** One key's history as the monitor keeps it: the operations since the last cut, and what the cut left. */
+class KeyStream {
+  /** Operations invoked since the last cut, in invocation order (live records: the clients fill in their outcome). */
+  segment: HistoryOperation[] = [];
+  /** Those of the segment last seen pending. */
+  unsettled: HistoryOperation[] = [];
+  /** The completed operation of the segment invoked last; the latest return of the others; the latest of all. */
+  lastCompleted: HistoryOperation | undefined;
+  othersReturned = -Infinity;
+  allReturned = -Infinity;
+  /** The register's value at the last cut (the same in every configuration: a cut follows a read or a put). */
+  state = '';
+  /** Writes of earlier segments that may or may not have happened, and that some configuration has not applied. */
+  open: HistoryOperation[] = [];
+  /** The configurations reachable at the last cut: for each, the indices in `open` of the writes it applied. */
+  configurations: number[][] = [[]];
+  /** The segment length from which to try a cut again, after one was given up. */
+  retryAt = 0;
+  /** When the last cut was made (for messages). */
+  cutAt: number | undefined;
+  /** A verdict other than "linearizable so far" was reached: nothing more is kept. */
+  judged = false;
+}
+
+/**
+ * Linearizability checked as the history grows, so that a run keeps only each key's recent
+ * operations, not its whole history. Every verdict equals checkLinearizable's on the whole
+ * history (test/invariants/linearizability-segments.test.ts checks that on random histories).
+ *
+ * A key's history is cut, before a new call, at a point where no operation of that key is in
+ * flight (every completed operation returned strictly before the call, none is pending) and the
+ * completed operation invoked last, X, started after every other one returned and is a read or a
+ * put. Every linearization then orders the segment's completed operations before the next
+ * segment's, with X last, so the register holds X's value at the cut whatever the order. What
+ * differs between linearizations is which writes that may or may not have happened (timed out)
+ * took effect: they stay open forever, and one left unapplied may still take effect later. So
+ * the exhaustive search of a segment (Porcupine has no such mode; it checks whole histories)
+ * collects every configuration reachable right after X, as the set of open writes applied; the
+ * next segment's search starts from all of them, sharing one memo (a configuration is part of
+ * the searched set, so two starts that meet have the same future).
+ *
+ * Why this stays small. (1) Applying a write after X is the same as applying it at the start of
+ * the next segment, so configurations are taken right after X. (2) A configuration that applied
+ * a subset of what another applied (same register value, more writes still available) can do
+ * everything the other can: only the minimal ones are kept, and a write every configuration
+ * applied is forgotten. (3) An open write no read of the segment observed is not placed in that
+ * segment's search (the rule of `placed`): had it taken effect before X, a put must have
+ * overwritten it before X (or X, a read, would show it), so leaving it unapplied gives the same
+ * value with more writes available — it survives, unapplied, in every configuration. Hence the
+ * configurations differ only in open writes that some read of the segment observed, and in
+ * practice there are one or a few; in the worst case (many observed open writes, read orders
+ * that cannot tell them apart) there can be exponentially many, but each was a distinct explored
+ * configuration of the segment's search, so the step budget bounds them. What grows without a
+ * bound is only the list of writes that timed out and were never observed (they may still be).
+ * A key with no cut point (a stretch of overlapping operations, or only appends) keeps its
+ * segment until one comes.
+ */
+export class LinearizabilityMonitor {
+  private readonly keys = new Map<string, KeyStream>();
+  private readonly maxSteps: number;
+  private readonly segmentMinOperations: number;
+  private failure: LinearizabilityResult | undefined;
+  private unknown: LinearizabilityResult | undefined;
+  private operations = 0;
+  private steps = 0;
+  /** How the segments went, for tests and the bench: cuts made and given up, and the most configurations and open writes a cut left. */
+  readonly stats = { cuts: 0, cutsGivenUp: 0, maxConfigurations: 1, maxOpenWrites: 0 };
+
+  constructor(options: LinearizabilityOptions = {}) {
+    this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.segmentMinOperations = options.segmentMinOperations ?? SEGMENT_MIN_OPERATIONS;
+  }
+
+  /** A client invoked `operation`; its record is read again later, once it has completed. */
+  invoked(operation: HistoryOperation): void {
+    if (this.failure) return;
+    const key = operation.op.key;
+    let stream = this.keys.get(key);
+    if (!stream) this.keys.set(key, (stream = new KeyStream()));
+    if (stream.judged) return;
+    if (stream.segment.length >= this.segmentMinOperations && stream.segment.length >= stream.retryAt) this.cutIfPossible(key, stream, operation.invokeTime);
+    stream.segment.push(operation);
+    stream.unsettled.push(operation);
+  }
+
+  /** The verdict on everything invoked so far, operations still pending included (as checkLinearizable treats them). */
+  finish(): LinearizabilityResult {
+    for (const key of [...this.keys.keys()].sort()) {
+      if (this.failure) break;
+      const stream = this.keys.get(key)!;
+      if (stream.judged) continue;
+      const ops = this.segmentOps(stream);
+      this.operations += ops.length - stream.open.length;
+      const budget = { left: this.maxSteps, used: 0 };
+      const result = decideKey(key, ops, { state: stream.state, configurations: stream.configurations }, budget);
+      this.steps += budget.used;
+      if (result !== undefined) this.judge(stream, result);
+    }
+    if (this.failure) return this.failure;
+    if (this.unknown) return this.unknown;
+    return { ok: true, keys: this.keys.size, operations: this.operations, steps: this.steps };
+  }
+
+  private settle(stream: KeyStream): void {
+    let pending = 0;
+    for (const o of stream.unsettled) {
+      if (o.status === 'pending') {
+        stream.unsettled[pending++] = o;
+        continue;
+      }
+      if (o.status !== 'ok') continue;
+      const returned = o.completeTime ?? o.invokeTime;
+      const last = stream.lastCompleted;
+      if (last === undefined || o.invokeTime > last.invokeTime) {
+        if (last !== undefined) stream.othersReturned = Math.max(stream.othersReturned, last.completeTime ?? last.invokeTime);
+        stream.lastCompleted = o;
+      } else {
+        stream.othersReturned = Math.max(stream.othersReturned, returned);
+      }
+      stream.allReturned = Math.max(stream.allReturned, returned);
+    }
+    stream.unsettled.length = pending;
+  }
+
+  private cutIfPossible(key: string, stream: KeyStream, callTime: number): void {
+    this.settle(stream);
+    const last = stream.lastCompleted;
+    if (stream.unsettled.length > 0 || last === undefined || last.op.type === 'append') return;
+    if (stream.othersReturned >= last.invokeTime || stream.allReturned >= callTime) return;
+    const ops = this.segmentOps(stream);
+    const budget = { left: Math.min(this.maxSteps, CUT_MAX_STEPS), used: 0 };
+    const search = this.minimalEnds(key, ops, stream, budget);
+    this.steps += budget.used;
+    if (!Array.isArray(search) && search.ok === 'unknown') {
+      // Too costly to cut here: keep the segment, and try again once it has doubled.
+      stream.retryAt = 2 * stream.segment.length;
+      this.stats.cutsGivenUp++;
+      return;
+    }
+    if (!Array.isArray(search)) {
+      this.judge(stream, search);
+      return;
+    }
+    this.operations += ops.length - stream.open.length;
+    const minimal = search;
+    // The open writes after the cut: those of before and the segment's, less those every configuration applied.
+    const appliedBy = new Map<number, number>();
+    for (const m of minimal) for (const i of m) appliedBy.set(i, (appliedBy.get(i) ?? 0) + 1);
+    const index = new Map<number, number>();
+    const open: HistoryOperation[] = [];
+    for (let i = 0; i < ops.length; i++) {
+      if (ops[i]!.finite || appliedBy.get(i) === minimal.length) continue;
+      index.set(i, open.length);
+      open.push(ops[i]!.source);
+    }
+    stream.open = open;
+    stream.configurations = minimal.map((m) => m.filter((i) => index.has(i)).map((i) => index.get(i)!));
+    this.stats.cuts++;
+    this.stats.maxConfigurations = Math.max(this.stats.maxConfigurations, stream.configurations.length);
+    this.stats.maxOpenWrites = Math.max(this.stats.maxOpenWrites, open.length);
+    stream.state = last.op.type === 'get' ? (last.output ?? '') : last.op.value;
+    stream.cutAt = last.completeTime;
+    stream.segment = [];
+    stream.retryAt = 0;
+    stream.lastCompleted = undefined;
+    stream.othersReturned = stream.allReturned = -Infinity;
+  }
+
+  /**
+   * The configurations reachable right after the segment's last completed operation, as minimal
+   * sets of applied writes (indices into `ops`; a configuration that applied less can do all the
+   * others can), or the verdict when there are none or the budget ran out. First, from each start,
+   * the segment without any further write that may or may not have happened: if that linearizes,
+   * the start itself is the one minimal end it can give (the usual case, and as cheap as the
+   * whole-history search). Only the starts where it does not are searched exhaustively.
+   */
+  private minimalEnds(key: string, ops: readonly KeyOp[], stream: KeyStream, budget: { left: number; used: number }): number[][] | LinearizabilityResult {
+    const ends: number[][] = [];
+    const contains = (applied: Uint32Array, end: readonly number[]) => end.every((i) => (applied[i >>> 5]! & (1 << (i & 31))) !== 0);
+    const add = (end: number[]) => {
+      const members = new Set(end);
+      for (let e = ends.length - 1; e >= 0; e--) if (ends[e]!.every((i) => members.has(i))) return;
+      for (let e = ends.length - 1; e >= 0; e--) if (end.every((i) => ends[e]!.includes(i))) ends.splice(e, 1);
+      ends.push(end);
+    };
+    const completed = ops.map((k) => k.finite);
+    const rest: number[][] = [];
+    for (const configuration of stream.configurations) {
+      const result = searchKey(key, ops, completed, { state: stream.state, configurations: [configuration] }, budget, false);
+      if (result === undefined) add([...configuration]);
+      else if (result.ok === 'unknown') return result;
+      else rest.push(configuration);
+    }
+    const starts = rest.filter((c) => !ends.some((end) => end.every((i) => c.includes(i))));
+    if (starts.length === 0) return ends;
+    const result = searchKey(
+      key,
+      ops,
+      placed(ops),
+      { state: stream.state, configurations: starts },
+      budget,
+      true,
+      (bits) => {
+        const applied: number[] = [];
+        for (let i = 0; i < ops.length; i++) if (!ops[i]!.finite && (bits[i >>> 5]! & (1 << (i & 31))) !== 0) applied.push(i);
+        add(applied);
+      },
+      (bits) => ends.some((end) => contains(bits, end)),
+    );
+    if (result !== undefined && (result.ok === 'unknown' || ends.length === 0)) return result;
+    return ends;
+  }
+
+  /** The operations a search of the stream's segment takes: the open writes of before (first, so their indices are the configurations'), then the segment's. */
+  private segmentOps(stream: KeyStream): KeyOp[] {
+    const ops: KeyOp[] = stream.open.map((source) => ({ source, op: source.op, finite: false }));
+    for (const source of stream.segment) {
+      const k = keyOp(source);
+      if (k !== undefined) ops.push(k);
+    }
+    return ops;
+  }
+
+  private judge(stream: KeyStream, result: LinearizabilityResult): void {
+    if (stream.cutAt !== undefined && result.ok !== true) {
+      const open = stream.open.length > 0 ? `, with ${stream.open.length} timed-out write(s) still free to take effect` : '';
+      const before = `its operations that returned by ${showTime(stream.cutAt)} were checked earlier and leave the register at ${JSON.stringify(stream.state)}${open}`;
+      result = { ...result, message: `${result.message} (${before})` };
+    }
+    stream.judged = true;
+    stream.segment = [];
+    stream.unsettled = [];
+    stream.open = [];
+    if (result.ok === false) this.failure ??= result;
+    else if (result.ok === 'unknown') this.unknown ??= result;
+  }
+}
+
+/** The run-level checker over the clients' history, checked as it grows. An `unknown` outcome is not a violation. */
 export const linearizability: CheckerDefinition = {
   name: 'linearizability',
   description: "the clients' key-value history is linearizable (Wing–Gong–Lowe search per key, with memoisation)",
   scope: 'run',
   needs: [],
   create(): Checker {
+    const monitor = new LinearizabilityMonitor();
     return {
-      finish(record: RunRecord) {
-        const result = checkLinearizable(record.history);
+      onInvoke(operation) {
+        monitor.invoked(operation);
+      },
+      finish() {
+        const result = monitor.finish();
         if (result.ok !== false) return undefined;
         return { invariant: 'linearizability', message: result.message };
       },

@@ -1,4 +1,5 @@
 import type { NodeId, NodeView, Role } from '../src/adapter/contract.ts';
+import type { ClientOperation } from '../src/sim/history.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
 import { Observations, showTime } from './util.ts';
 
@@ -32,8 +33,8 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
       const bound = options.boundMs ?? 10 * cluster.electionTimeoutMaxMs;
       const changes: Change[] = [];
       const current = new Map<NodeId, { role: Role | 'down'; term: number }>();
-      /** Times at which some leader's commitIndex rose. */
-      const commitAdvances: number[] = [];
+      const advances = new CommitAdvances(bound);
+      const writes = new WriteService(bound);
       const leaderCommit = new Map<NodeId, { term: number; commit: number }>();
       const note = (node: NodeId, role: Role | 'down', term: number, time: number) => {
         const now = current.get(node);
@@ -48,7 +49,7 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
           if (!last) {
             leaderCommit.set(node, { term: view.term, commit: view.commitIndex });
           } else {
-            if (last.term === view.term && view.commitIndex > last.commit) commitAdvances.push(time);
+            if (last.term === view.term && view.commitIndex > last.commit) advances.note(time);
             last.term = view.term;
             last.commit = view.commitIndex;
           }
@@ -60,6 +61,12 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
       return {
         afterStep: Observations.forRun(cluster).stepHook(look),
         onRestart: look,
+        onInvoke(operation) {
+          if (operation.op.type !== 'get') writes.invoked(operation);
+        },
+        onOperationOk(operation) {
+          if (operation.op.type !== 'get') writes.answered(operation);
+        },
         onCrash(node, time) {
           note(node, 'down', current.get(node)?.term ?? 0, time);
           leaderCommit.delete(node);
@@ -104,11 +111,9 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
             };
           }
           // (2) A write commits by the deadline.
-          const committed =
-            commitAdvances.some((t) => t > healedAt && t <= deadline) ||
-            record.history.some((o) => o.op.type !== 'get' && o.status === 'ok' && o.invokeTime >= healedAt && (o.completeTime ?? Infinity) <= deadline);
+          const committed = advances.someIn(healedAt, deadline) || writes.servedWithinBound(healedAt);
           if (committed) return undefined;
-          const demand = record.history.filter((o) => o.op.type !== 'get' && o.invokeTime >= healedAt && o.invokeTime <= deadline - bound / 2);
+          const demand = writes.slowlyServedInvokedIn(healedAt, deadline - bound / 2);
           if (demand.length === 0) return undefined;
           return {
             invariant: 'liveness-after-heal',
@@ -118,6 +123,89 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
       };
     },
   };
+}
+
+/**
+ * Whether some leader's commitIndex rose in a span (from, from + bound], without keeping every
+ * advance: only the first and last, and the gaps between consecutive advances longer than the
+ * bound (a span with none lies inside one of them), which a healthy cluster never leaves.
+ */
+class CommitAdvances {
+  private first: number | undefined;
+  private last = -Infinity;
+  private readonly gaps: { after: number; before: number }[] = [];
+
+  constructor(private readonly bound: number) {}
+
+  /** Times come in order. */
+  note(time: number): void {
+    this.first ??= time;
+    if (time - this.last > this.bound) this.gaps.push({ after: this.last, before: time });
+    this.last = time;
+  }
+
+  /** Some advance at a time t with from < t <= to, where to - from is the bound. */
+  someIn(from: number, to: number): boolean {
+    if (this.first === undefined || this.first > to || this.last <= from) return false;
+    return !this.gaps.some((g) => g.after <= from && g.before > to);
+  }
+}
+
+/**
+ * Client writes, as much as the liveness judgement needs without the whole history. For a time h,
+ * first(h) is the earliest completion of an ok write invoked at or after h: a non-decreasing step
+ * function, built as ok writes complete (in time order) and final for every h up to the latest
+ * invocation among them; only its steps where first(h) may exceed h + bound are kept. And, for
+ * the message, the writes that may be the demand of a span that saw no write commit: those not
+ * served (first of their invocation time) within half the bound; a healthy cluster keeps none.
+ */
+class WriteService {
+  /** The latest invocation time among writes that completed ok. */
+  private served = -Infinity;
+  private readonly slowSteps: { after: number; upTo: number; firstAnswer: number }[] = [];
+  /** Writes invoked after `served`, in invocation order: not served yet. */
+  private waiting: ClientOperation[] = [];
+  /** Writes that were served late, in invocation order. */
+  private readonly slow: ClientOperation[] = [];
+
+  constructor(private readonly bound: number) {}
+
+  invoked(operation: ClientOperation): void {
+    // One already served: an ok write invoked at or after it has completed, by now.
+    if (operation.invokeTime > this.served) this.waiting.push(operation);
+  }
+
+  answered(operation: ClientOperation): void {
+    const invoked = operation.invokeTime;
+    if (invoked <= this.served) return;
+    const answer = operation.completeTime ?? invoked;
+    // For every h in (served, invoked], first(h) = answer: ok writes completed before had earlier invocations, later ones complete later.
+    if (answer - this.bound > this.served) this.slowSteps.push({ after: this.served, upTo: invoked, firstAnswer: answer });
+    let now = 0;
+    for (; now < this.waiting.length && this.waiting[now]!.invokeTime <= invoked; now++) {
+      const w = this.waiting[now]!;
+      if (answer - w.invokeTime > this.bound / 2) this.slow.push(w);
+    }
+    this.waiting = this.waiting.slice(now);
+    this.served = invoked;
+  }
+
+  /** Whether an ok write invoked at or after `from` completed by from + bound: first(from) <= from + bound. */
+  servedWithinBound(from: number): boolean {
+    if (from > this.served) return false;
+    // Outside the kept steps first(from) - bound <= the step's start < from.
+    const step = this.slowSteps.find((s) => s.after < from && from <= s.upTo);
+    return step === undefined || step.firstAnswer <= from + this.bound;
+  }
+
+  /**
+   * The writes invoked in [from, to], in invocation order, when no ok write invoked at or after
+   * `from` completed by from + bound (to being at most from + bound / 2): each was then served
+   * later than half the bound after its call, so it was kept.
+   */
+  slowlyServedInvokedIn(from: number, to: number): ClientOperation[] {
+    return [...this.slow, ...this.waiting].filter((w) => w.invokeTime >= from && w.invokeTime <= to);
+  }
 }
 
 export const livenessAfterHeal = livenessAfterHealChecker();

@@ -1,4 +1,5 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { ClientOperation } from '../src/sim/history.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, ClusterStatus, RunRecord, Violation } from './types.ts';
 import { Observations, sameMembers, showTime } from './util.ts';
 
@@ -35,19 +36,26 @@ export function progressUnderMajorityChecker(options: ProgressOptions = {}): Che
         if (!configs.has(text)) configs.set(text, [...view.members]);
         return undefined;
       };
+      const stalls = new WriteStalls(windowMs);
       return {
         afterStep: Observations.forRun(cluster).stepHook(look),
         onRestart: look,
+        onInvoke(operation) {
+          if (operation.op.type !== 'get') stalls.invoked(operation);
+        },
+        onOperationOk(operation) {
+          if (operation.op.type !== 'get') stalls.answered(operation);
+        },
         finish(record: RunRecord): Violation | undefined {
           const statuses = record.statuses;
-          const writes = record.history.filter((o) => o.op.type !== 'get');
           let windowStart = 0;
           let group: string | undefined;
           const judge = (start: number, end: number, members: string): Violation | undefined => {
             if (end - start < windowMs) return undefined;
-            const demand = writes.find((o) => o.invokeTime >= start && o.invokeTime <= end - windowMs / 2);
+            // No write completed ok in [start, end] only if the window lies inside a stall.
+            const stall = stalls.containing(start, end);
+            const demand = stall?.invoked.find((o) => o.invokeTime >= start && o.invokeTime <= end - windowMs / 2);
             if (!demand) return undefined;
-            if (writes.some((o) => o.status === 'ok' && o.completeTime !== undefined && o.completeTime >= start && o.completeTime <= end)) return undefined;
             return {
               invariant: 'progress-under-majority',
               message: `no client write completed from ${showTime(start)} to ${showTime(end)} although ${members} (a majority) were up and connected throughout and write #${demand.id} of ${demand.client} was invoked at ${showTime(demand.invokeTime)}`,
@@ -70,6 +78,39 @@ export function progressUnderMajorityChecker(options: ProgressOptions = {}): Che
       };
     },
   };
+}
+
+/**
+ * Stretches longer than the window between consecutive ok completions of client writes (before
+ * the first and after the last included), each with the writes invoked during it: a window of at
+ * least windowMs that saw no write complete lies strictly inside one. A healthy cluster completes
+ * writes far more often, so nothing is kept for it but the writes since the last completion.
+ */
+class WriteStalls {
+  private lastAnswer = -Infinity;
+  /** Writes invoked since the last ok completion, in invocation order. */
+  private since: ClientOperation[] = [];
+  private readonly stalls: { after: number; before: number; invoked: ClientOperation[] }[] = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  invoked(operation: ClientOperation): void {
+    this.since.push(operation);
+  }
+
+  /** Completions come in time order. */
+  answered(operation: ClientOperation): void {
+    const time = operation.completeTime ?? operation.invokeTime;
+    if (time - this.lastAnswer > this.windowMs) this.stalls.push({ after: this.lastAnswer, before: time, invoked: this.since });
+    this.since = [];
+    this.lastAnswer = time;
+  }
+
+  /** The stall that [start, end] lies strictly inside (no ok completion in it), if any. */
+  containing(start: number, end: number): { readonly invoked: readonly ClientOperation[] } | undefined {
+    if (start > this.lastAnswer) return { invoked: this.since };
+    return this.stalls.find((s) => s.after < start && end < s.before);
+  }
 }
 
 /** The group of up nodes that is a clique, isolated from other up nodes, and a majority of every configuration. */

@@ -37,7 +37,12 @@ export interface ClusterStatus {
 /** What a run leaves for the run-level checks. */
 export interface RunRecord {
   readonly cluster: ClusterInfo;
-  readonly history: readonly ClientOperation[];
+  /**
+   * The clients' whole history, only when the run was asked to keep it (SimulationOptions.keepHistory,
+   * or a full trace): it grows with virtual time. Checkers follow it through onInvoke and
+   * onOperationOk instead.
+   */
+  readonly history?: readonly ClientOperation[];
   /** Every connectivity change, first at time 0. */
   readonly statuses: readonly ClusterStatus[];
   /** When the fault plan ended and the cluster was healed (undefined if the run stopped first). */
@@ -67,6 +72,14 @@ export interface Checker {
   onRestore?(node: NodeId, index: number, time: number): Violation | undefined;
   /** A client got an ok for a write that `node` applied at `index`. */
   onAcknowledged?(command: Command, node: NodeId, index: number, time: number): Violation | undefined;
+  /**
+   * A client invoked `operation`. The record is live: the client fills in its status, completion
+   * time and output when it ends, so a checker that keeps it sees its outcome later (an operation
+   * that fails or times out is not announced otherwise).
+   */
+  onInvoke?(operation: ClientOperation): void;
+  /** A client operation completed ok (its record is complete). */
+  onOperationOk?(operation: ClientOperation): void;
   onCrash?(node: NodeId, time: number): void;
   /**
    * Optional: a storage fault (corruption) hit `node`'s synced data. Persistent state may then be

@@ -1,4 +1,5 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { ClientOperation } from '../src/sim/history.ts';
 import type { Checker, CheckerDefinition, RunRecord, Violation } from '../invariants/types.ts';
 
 /**
@@ -88,24 +89,32 @@ export function stableLeadership(): CheckerDefinition {
 
 /** At least `count` client writes invoked in [from, to) complete ok. */
 export function writesCommitBetween(from: number, to: number, count: number): CheckerDefinition {
-  return expectation('writes-commit', `at least ${count} writes invoked between ${from} and ${to} ms commit`, () => ({
-    finish: (record: RunRecord) => {
-      const ok = okWrites(record).filter((op) => op.invokeTime >= from && op.invokeTime < to).length;
-      return ok >= count ? undefined : violation('writes-commit', `only ${ok} client write(s) invoked between ${from} and ${to} ms completed ok; expected at least ${count}`);
-    },
-  }));
+  return expectation('writes-commit', `at least ${count} writes invoked between ${from} and ${to} ms commit`, () => {
+    let ok = 0;
+    return {
+      onOperationOk: (op) => {
+        if (op.op.type !== 'get' && op.invokeTime >= from && op.invokeTime < to) ok++;
+      },
+      finish: () => (ok >= count ? undefined : violation('writes-commit', `only ${ok} client write(s) invoked between ${from} and ${to} ms completed ok; expected at least ${count}`)),
+    };
+  });
 }
 
 /** No client write invoked in [from, to) completes before `to`: a minority cannot commit. */
 export function noWritesCommitBetween(from: number, to: number): CheckerDefinition {
-  return expectation('no-writes-commit', `no write completes between ${from} and ${to} ms (no majority)`, () => ({
-    finish: (record: RunRecord) => {
-      const committed = okWrites(record).find((op) => op.invokeTime >= from && op.completeTime! < to);
-      return committed
-        ? violation('no-writes-commit', `write ${committed.client}.${committed.seq} completed at ${committed.completeTime!.toFixed(0)} ms (answered by ${committed.answeredBy}) while no majority could be reached`)
-        : undefined;
-    },
-  }));
+  return expectation('no-writes-commit', `no write completes between ${from} and ${to} ms (no majority)`, () => {
+    /** The first invoked of the offending writes. */
+    let committed: ClientOperation | undefined;
+    return {
+      onOperationOk: (op) => {
+        if (op.op.type !== 'get' && op.invokeTime >= from && op.completeTime! < to && (!committed || op.id < committed.id)) committed = op;
+      },
+      finish: () =>
+        committed
+          ? violation('no-writes-commit', `write ${committed.client}.${committed.seq} completed at ${committed.completeTime!.toFixed(0)} ms (answered by ${committed.answeredBy}) while no majority could be reached`)
+          : undefined,
+    };
+  });
 }
 
 /** At the end every live node has applied the same state: followers caught up. */
@@ -175,6 +184,3 @@ export function leaderBy(node: NodeId, at: number, withinMs: number): CheckerDef
   });
 }
 
-function okWrites(record: RunRecord) {
-  return record.history.filter((op) => op.status === 'ok' && op.op.type !== 'get');
-}

@@ -11,6 +11,8 @@ export interface RunSettings {
   /** The global checkers; the scenario's own checks are added to them. */
   readonly checkers: readonly CheckerDefinition[];
   readonly trace?: TraceMode;
+  /** Keep the clients' whole history in the result (it grows with virtual time; a full trace keeps it anyway). */
+  readonly keepHistory?: boolean;
   /** Runs this plan instead of the scenario's (replay, shrinking). */
   readonly plan?: FaultPlan;
   /** Extra implementation options, merged over the scenario's (the bug zoo's switches). */
@@ -42,6 +44,7 @@ export function simulationOptions(scenario: Scenario, seed: number, settings: Ru
     ...(scenario.settleMs !== undefined ? { settleMs: scenario.settleMs } : {}),
     checkers: [...settings.checkers, ...(scenario.checks ?? [])],
     trace: settings.trace ?? 'hash',
+    ...(settings.keepHistory ? { keepHistory: true } : {}),
   };
 }
 

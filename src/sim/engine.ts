@@ -45,6 +45,8 @@ export interface SimulationOptions {
   readonly checkers?: readonly CheckerDefinition[];
   readonly maxSteps?: number;
   readonly trace?: TraceMode;
+  /** Keep the clients' whole history in the result (it grows with virtual time); a full trace keeps it too. */
+  readonly keepHistory?: boolean;
 }
 
 export interface SkippedCheck {
@@ -65,7 +67,8 @@ export interface RunResult {
   readonly events: number;
   readonly virtualMs: number;
   readonly violation?: Violation;
-  readonly history: readonly ClientOperation[];
+  /** Only when asked for (SimulationOptions.keepHistory, or a full trace). */
+  readonly history?: readonly ClientOperation[];
   readonly capabilities: readonly Capability[];
   readonly skippedChecks: readonly SkippedCheck[];
   readonly faults: readonly AppliedFault[];
@@ -208,7 +211,8 @@ export class Simulation {
   private readonly faultRng: Rng;
   private readonly clientLinkRng: Rng;
   private readonly clients: ClientPool | undefined;
-  private readonly history: ClientOperation[] = [];
+  /** The clients' whole history, kept only when asked for: checkers follow it through their hooks. */
+  private readonly history: ClientOperation[] | undefined;
   private readonly trace: Trace;
   /** trace.full, read on every step. */
   private readonly traceFull: boolean;
@@ -249,6 +253,7 @@ export class Simulation {
     this.faultRng = this.rng.fork('faults');
     this.trace = new Trace(options.trace ?? 'hash');
     this.traceFull = this.trace.full;
+    this.history = options.keepHistory || this.traceFull ? [] : undefined;
     const timing = options.timing ?? DEFAULT_TIMING;
     this.config = {
       nodes: [...options.nodes],
@@ -292,7 +297,7 @@ export class Simulation {
       events: this.steps,
       virtualMs: this.now,
       ...(this.violation ? { violation: this.violation } : {}),
-      history: this.history,
+      ...(this.history ? { history: this.history } : {}),
       capabilities: this.capabilities,
       skippedChecks: this.skipped,
       faults: this.faults,
@@ -546,13 +551,15 @@ export class Simulation {
         sim.schedule(sim.now + delayMs, EventKind.ClientTick, client, token, 0, undefined);
       },
       record(operation: ClientOperation): void {
-        sim.history.push(operation);
+        sim.history?.push(operation);
         if (sim.traceFull) sim.trace.record({ i: sim.steps, t: sim.now, k: 'invoke', n: operation.client, d: operation.op });
+        for (const { checker } of sim.checkers) checker.onInvoke?.(operation);
       },
       completed(operation: ClientOperation, command: Command): void {
         if (sim.traceFull) {
           sim.trace.record({ i: sim.steps, t: sim.now, k: 'complete', n: operation.client, d: { op: operation.op, output: operation.output, status: operation.status } });
         }
+        for (const { checker } of sim.checkers) checker.onOperationOk?.(operation);
         if (operation.op.type === 'get' || operation.answeredBy === undefined) return;
         for (const { name, checker } of sim.checkers) {
           sim.report(name, checker.onAcknowledged?.(command, operation.answeredBy, operation.appliedIndex ?? -1, sim.now));
@@ -888,7 +895,7 @@ export class Simulation {
     }
     const record: RunRecord = {
       cluster: this.clusterInfo(),
-      history: this.history,
+      ...(this.history ? { history: this.history } : {}),
       statuses: this.statuses,
       healedAt: this.healedAt,
       endTime: this.now,

@@ -81,10 +81,11 @@ describe('process adapter: nodes in another language over the node protocol', ()
       settleMs: 2500,
       checkers: ALL_CHECKERS,
       plan: churn,
+      keepHistory: true,
     } satisfies Partial<SimulationOptions>;
     const first = run(options);
     expect(first.violation).toBeUndefined();
-    expect(first.history.filter((op) => op.status === 'ok').length).toBeGreaterThan(10);
+    expect(first.history!.filter((op) => op.status === 'ok').length).toBeGreaterThan(10);
     expect(run(options).traceHash).toBe(first.traceHash);
   });
 

@@ -67,7 +67,6 @@ export function allPairs(nodes: string[]): [string, string][] {
 export function record(partial: Partial<RunRecord>): RunRecord {
   return {
     cluster: CLUSTER,
-    history: [],
     statuses: [status(0, ['n1', 'n2', 'n3'], allPairs(['n1', 'n2', 'n3']), { whole: true })],
     healedAt: undefined,
     endTime: 0,
@@ -75,6 +74,33 @@ export function record(partial: Partial<RunRecord>): RunRecord {
     finalStates: new Map(),
     ...partial,
   };
+}
+
+/**
+ * Drives a checker's client hooks with a history as a run would: calls and ok answers in time
+ * order (at equal times, answers first), each record handed over pending and filled in (status,
+ * completion, output) when it ends, so a checker sees an outcome only once it happened.
+ */
+export function feed(checker: Checker, history: readonly ClientOperation[]): void {
+  const events: { time: number; order: number; run: () => void }[] = [];
+  for (const done of history) {
+    const live: ClientOperation = { ...done, status: 'pending' };
+    delete live.completeTime;
+    delete live.output;
+    events.push({ time: done.invokeTime, order: 1, run: () => checker.onInvoke?.(live) });
+    if (done.status === 'pending') continue;
+    const end = done.completeTime ?? done.invokeTime;
+    events.push({
+      time: end,
+      order: 0,
+      run: () => {
+        Object.assign(live, done);
+        if (done.status === 'ok') checker.onOperationOk?.(live);
+      },
+    });
+  }
+  events.sort((a, b) => a.time - b.time || a.order - b.order);
+  for (const e of events) e.run();
 }
 
 let nextOp = 0;

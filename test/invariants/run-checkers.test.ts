@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { catchUp, catchUpChecker } from '../../invariants/catch-up.ts';
 import { livenessAfterHeal, livenessAfterHealChecker } from '../../invariants/liveness-after-heal.ts';
 import { progressUnderMajority } from '../../invariants/progress-under-majority.ts';
-import { CLUSTER, allPairs, create, op, record, status, view } from './helpers.ts';
+import { CLUSTER, allPairs, create, feed, op, record, status, view } from './helpers.ts';
 
 const ALL = ['n1', 'n2', 'n3'];
 const put = (value: string) => ({ type: 'put', key: 'k', value }) as const;
@@ -16,15 +16,16 @@ describe('liveness-after-heal', () => {
     c.onRestart!('n1', view('follower', 1), 1000); // the heal restarts n1
     c.afterStep!('n2', view('leader', 2, { commitIndex: 3 }), 1400);
     c.afterStep!('n1', view('follower', 2), 1410);
-    const history = [op('c1', put('a'), 1500, 1600)];
-    expect(c.finish!(record({ healedAt: 1000, endTime: 5000, history }))).toBeUndefined();
+    feed(c, [op('c1', put('a'), 1500, 1600)]);
+    expect(c.finish!(record({ healedAt: 1000, endTime: 5000 }))).toBeUndefined();
   });
 
   it('passes on a commitIndex advance alone, and does not judge a run too short for the bound', () => {
     const c = create(livenessAfterHeal);
     c.afterStep!('n1', view('leader', 2, { commitIndex: 3 }), 1100);
     c.afterStep!('n1', view('leader', 2, { commitIndex: 4 }), 1200);
-    expect(c.finish!(record({ healedAt: 1000, endTime: 5000, history: [op('c1', put('a'), 1000, undefined)] }))).toBeUndefined();
+    feed(c, [op('c1', put('a'), 1000, undefined)]);
+    expect(c.finish!(record({ healedAt: 1000, endTime: 5000 }))).toBeUndefined();
     const d = create(livenessAfterHeal);
     expect(d.finish!(record({ healedAt: 1000, endTime: 2000 }))).toBeUndefined();
   });
@@ -42,8 +43,8 @@ describe('liveness-after-heal', () => {
     const c = create(livenessAfterHeal);
     c.afterStep!('n2', view('leader', 5, { commitIndex: 7 }), 1100);
     c.afterStep!('n2', view('leader', 5, { commitIndex: 7 }), 3000);
-    const history = [op('c1', put('a'), 1200, undefined)];
-    const v = c.finish!(record({ healedAt: 1000, endTime: 5000, history }));
+    feed(c, [op('c1', put('a'), 1200, undefined)]);
+    const v = c.finish!(record({ healedAt: 1000, endTime: 5000 }));
     expect(v?.message).toMatch(/no write committed within 3000 ms after the heal at 1000\.0 ms: leader n2 of term 5/);
   });
 });
@@ -57,30 +58,35 @@ describe('progress-under-majority', () => {
 
   it('passes when writes complete while a majority is connected', () => {
     const c = create(progressUnderMajority);
-    const history = [op('c1', put('a'), 1500, 1700), op('c1', put('b'), 4000, undefined)];
-    expect(c.finish!(record({ statuses, history, endTime: 10000 }))).toBeUndefined();
+    feed(c, [op('c1', put('a'), 1500, 1700), op('c1', put('b'), 4000, undefined)]);
+    expect(c.finish!(record({ statuses, endTime: 10000 }))).toBeUndefined();
   });
 
   it('does not judge windows without client writes, short windows, or impaired links', () => {
-    const c = create(progressUnderMajority);
-    expect(c.finish!(record({ statuses, history: [op('c1', { type: 'get', key: 'k' }, 2000, undefined)], endTime: 10000 }))).toBeUndefined();
+    const fed = (history: Parameters<typeof feed>[1]) => {
+      const c = create(progressUnderMajority);
+      feed(c, history);
+      return c;
+    };
+    expect(fed([op('c1', { type: 'get', key: 'k' }, 2000, undefined)]).finish!(record({ statuses, endTime: 10000 }))).toBeUndefined();
     const short = [status(0, ALL, allPairs(ALL)), status(1000, ALL, [['n1', 'n2']]), status(3000, ALL, allPairs(ALL))];
-    expect(c.finish!(record({ statuses: short, history: [op('c1', put('a'), 1500, undefined)], endTime: 4000 }))).toBeUndefined();
+    expect(fed([op('c1', put('a'), 1500, undefined)]).finish!(record({ statuses: short, endTime: 4000 }))).toBeUndefined();
     const impaired = statuses.map((s, i) => (i === 1 ? { ...s, impaired: true } : s));
-    expect(c.finish!(record({ statuses: impaired, history: [op('c1', put('a'), 1500, undefined)], endTime: 9000 }))).toBeUndefined();
+    expect(fed([op('c1', put('a'), 1500, undefined)]).finish!(record({ statuses: impaired, endTime: 9000 }))).toBeUndefined();
   });
 
   it('does not judge a majority that a connected outsider could disrupt', () => {
     const c = create(progressUnderMajority);
     // n3 reaches n1 only: n1-n2 is a majority, but not cut off from n3.
     const bridged = [status(0, ALL, [['n1', 'n2'], ['n1', 'n3']])];
-    expect(c.finish!(record({ statuses: bridged, history: [op('c1', put('a'), 100, undefined)], endTime: 9000 }))).toBeUndefined();
+    feed(c, [op('c1', put('a'), 100, undefined)]);
+    expect(c.finish!(record({ statuses: bridged, endTime: 9000 }))).toBeUndefined();
   });
 
   it('fires when no write completes during a long window with a connected majority', () => {
     const c = create(progressUnderMajority);
-    const history = [op('c1', put('a'), 1500, undefined)];
-    const v = c.finish!(record({ statuses, history, endTime: 10000 }));
+    feed(c, [op('c1', put('a'), 1500, undefined)]);
+    const v = c.finish!(record({ statuses, endTime: 10000 }));
     expect(v?.invariant).toBe('progress-under-majority');
     expect(v?.message).toMatch(/no client write completed from 1000\.0 ms to 9000\.0 ms although n1,n2 .* write #\d+ of c1 was invoked at 1500\.0 ms/);
   });
@@ -89,7 +95,8 @@ describe('progress-under-majority', () => {
     const c = create(progressUnderMajority);
     // The cluster grew to five members: n1, n2 are no longer a majority of it.
     c.afterStep!('n1', view('leader', 2, { members: ['n1', 'n2', 'n3', 'n4', 'n5'] }), 500);
-    expect(c.finish!(record({ statuses, history: [op('c1', put('a'), 1500, undefined)], endTime: 10000 }))).toBeUndefined();
+    feed(c, [op('c1', put('a'), 1500, undefined)]);
+    expect(c.finish!(record({ statuses, endTime: 10000 }))).toBeUndefined();
   });
 });
 

@@ -102,6 +102,7 @@ describe('reference raft: 5-node cluster under fixed fault plans', () => {
           settleMs: SETTLE_MS,
           plan: { version: 1, actions },
           checkers,
+          keepHistory: true,
           ...(options ? { implementationOptions: options } : {}),
           ...(initialMembers ? { initialMembers } : {}),
         }).run();
@@ -109,7 +110,7 @@ describe('reference raft: 5-node cluster under fixed fault plans', () => {
         expect(result.violation, `${where}: ${result.violation?.message}`).toBeUndefined();
         expect(result.skippedChecks, where).toEqual([]);
         // Writes invoked well after the heal (a leader has had time to emerge) complete ok.
-        const lateWrites = result.history.filter((o) => o.op.type !== 'get' && o.invokeTime > FAULT_WINDOW_MS + 1000 && o.status !== 'pending');
+        const lateWrites = result.history!.filter((o) => o.op.type !== 'get' && o.invokeTime > FAULT_WINDOW_MS + 1000 && o.status !== 'pending');
         expect(lateWrites.length, where).toBeGreaterThan(0);
         expect(lateWrites.filter((o) => o.status !== 'ok'), where).toEqual([]);
       }

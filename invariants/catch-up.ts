@@ -23,9 +23,14 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
     needs: ['commitIndex'],
     create(cluster: ClusterInfo): Checker {
       const bound = options.boundMs ?? 10 * cluster.electionTimeoutMaxMs;
-      /** Rising maximum of leaders' commitIndex: (time, value) pairs. */
-      const times: number[] = [];
-      const values: number[] = [];
+      /**
+       * Rising maximum of leaders' commitIndex: (time, value) pairs. The run ends at `time` or later,
+       * so the judged instant (end - bound) is at least time - bound: of the pairs at or before
+       * that, only the last can be the one judged, and the older ones are dropped.
+       */
+      let times: number[] = [];
+      let values: number[] = [];
+      let first = 0;
       const memberSets: { time: number; members: readonly NodeId[] }[] = [];
       let lastMembers: readonly NodeId[] | undefined;
       const look = (_node: NodeId, view: NodeView, time: number): undefined => {
@@ -34,6 +39,12 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
         if (values.length === 0 || commit > values[values.length - 1]!) {
           times.push(time);
           values.push(commit);
+          while (first + 1 < times.length && times[first + 1]! <= time - bound) first++;
+          if (first > 1024 && first * 2 > times.length) {
+            times = times.slice(first);
+            values = values.slice(first);
+            first = 0;
+          }
         }
         if (view.members && !sameMembers(view.members, lastMembers)) {
           lastMembers = [...view.members];
@@ -51,7 +62,7 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
           if (ref < healedAt) return undefined;
           let target = 0;
           let targetTime = 0;
-          for (let i = 0; i < times.length && times[i]! <= ref; i++) {
+          for (let i = first; i < times.length && times[i]! <= ref; i++) {
             target = values[i]!;
             targetTime = times[i]!;
           }

@@ -78,11 +78,12 @@ export function record(partial: Partial<RunRecord>): RunRecord {
 
 /**
  * Drives a checker's client hooks with a history as a run would: calls and ok answers in time
- * order (at equal times, answers first), each record handed over pending and filled in (status,
+ * order (at equal times, answers first), among any other `steps`, each record handed over pending and filled in (status,
  * completion, output) when it ends, so a checker sees an outcome only once it happened.
  */
-export function feed(checker: Checker, history: readonly ClientOperation[]): void {
-  const events: { time: number; order: number; run: () => void }[] = [];
+export function feed(checker: Checker, history: readonly ClientOperation[], steps: readonly { time: number; run: () => void }[] = []): void {
+  // Other steps (views for afterStep) come after client events of the same time.
+  const events: { time: number; order: number; run: () => void }[] = steps.map((s) => ({ ...s, order: 2 }));
   for (const done of history) {
     const live: ClientOperation = { ...done, status: 'pending' };
     delete live.completeTime;

@@ -62,16 +62,22 @@ export function benchRaft(runs = 200, rounds = 3): { raft: RaftBench; overheadRa
 /**
  * Memory of one long run of the default cluster, measured in a fresh child process so that
  * nothing else shares its heap: the peak resident set, and the heap after a full GC at the end of
- * the run with everything it holds alive (engine, nodes, client history, checkers' records). Run for 10 minutes and for an
- * hour of virtual time: equal figures show that memory does not grow with virtual time.
+ * the run with everything it holds alive (engine, nodes, checkers' records). Run for 10 minutes and
+ * for an hour of virtual time: a heap growth ratio near 1 shows that memory does not grow with
+ * virtual time. The same runs with no checker show how much of the growth is the simulation's and
+ * the implementation's own (not the checkers').
  */
 export function benchMemory(): {
   oneHourVirtualPeakMB: number;
   tenMinutesVirtualPeakMB: number;
   oneHourVirtualHeapAfterGcMB: number;
   tenMinutesVirtualHeapAfterGcMB: number;
+  /** Heap after GC at 1 h over that at 10 min. */
+  heapGrowthRatio: number;
+  /** The same with no checker on. */
+  heapGrowthRatioWithoutCheckers: number;
 } {
-  const measure = (virtualMs: number): { peakMB: number; heapMB: number } => {
+  const measure = (virtualMs: number, checkersOn: boolean): { peakMB: number; heapBytes: number } => {
     const script = `
       import { ALL_CHECKERS } from './invariants/index.ts';
       import { defaultScenario } from './scenarios/default.ts';
@@ -84,19 +90,25 @@ export function benchMemory(): {
       const probe = { name: 'heap-probe', description: 'heap after GC at the end of the run', scope: 'run', needs: [], create: () => ({
         finish() { globalThis.gc(); heap = process.memoryUsage().heapUsed; return undefined; },
       }) };
-      const result = runScenario(scenario, 1, { factory: createRaft, checkers: [...ALL_CHECKERS, probe], generatePlan });
+      const result = runScenario(scenario, 1, { factory: createRaft, checkers: [...(${checkersOn} ? ALL_CHECKERS : []), probe], generatePlan });
       if (result.violation) throw new Error(result.violation.message);
       console.log(JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, heap }));`;
     const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 20 });
     const figures = JSON.parse(out.trim().split('\n').pop()!) as { maxRSS: number; heap: number };
-    return { peakMB: Math.round(figures.maxRSS / 1024), heapMB: Math.round(figures.heap / (1024 * 1024)) };
+    return { peakMB: Math.round(figures.maxRSS / 1024), heapBytes: figures.heap };
   };
-  const tenMinutes = measure(600_000);
-  const oneHour = measure(3_600_000);
+  const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+  const tenMinutes = measure(600_000, true);
+  const oneHour = measure(3_600_000, true);
+  const tenMinutesBare = measure(600_000, false);
+  const oneHourBare = measure(3_600_000, false);
   return {
     tenMinutesVirtualPeakMB: tenMinutes.peakMB,
     oneHourVirtualPeakMB: oneHour.peakMB,
-    tenMinutesVirtualHeapAfterGcMB: tenMinutes.heapMB,
-    oneHourVirtualHeapAfterGcMB: oneHour.heapMB,
+    tenMinutesVirtualHeapAfterGcMB: mb(tenMinutes.heapBytes),
+    oneHourVirtualHeapAfterGcMB: mb(oneHour.heapBytes),
+    heapGrowthRatio: ratio(oneHour.heapBytes, tenMinutes.heapBytes),
+    heapGrowthRatioWithoutCheckers: ratio(oneHourBare.heapBytes, tenMinutesBare.heapBytes),
   };
 }

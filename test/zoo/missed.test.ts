@@ -80,6 +80,31 @@ const JOINT_CONSENSUS_UNION_QUORUM: MissedCase = {
   ],
 };
 
+/*
+ * Figure 8 of the Raft paper, with one entry per AppendEntries so that old entries and the new
+ * leader's no-op travel apart. Leader n4 (term 1), cut off with n1 only, takes a burst of writes:
+ * a tail of term-1 entries (10..40) on n4 and n1 alone. n5 wins term 2 among n2, n3, n5 and is
+ * isolated the moment it is elected: its term-2 entries stay on n5. n4 wins term 3 with the long
+ * log and catches n2 and n3 up one entry at a time; the buggy leader counts replicas of those
+ * term-1 entries and commits them (its no-op of term 3 is on n4 and n1 only). n4 and n1 are then
+ * cut off: n5 (last term 2) wins term 4 with n2 and n3 (last term 1) and lacks the entries n4
+ * committed. The reference commits nothing of term 1 before its no-op is on a majority.
+ */
+const FIGURE8_COMMIT_OLD_TERM: MissedCase = {
+  bug: 'figure8-commit-old-term',
+  check: 'leader-completeness',
+  scenario: { ...defaultScenario, name: 'figure8', faultWindowMs: 3000, implementationOptions: { maxEntriesPerAppend: 1 } },
+  seed: 1,
+  actions: [
+    { at: 500, kind: 'partition', groups: [['n4', 'n1'], ['n2'], ['n3'], ['n5']] },
+    { at: 510, kind: 'burst', operations: 20 },
+    { at: 1200, kind: 'partition', groups: [['n4'], ['n1'], ['n2', 'n3', 'n5']] },
+    { at: 1200, kind: 'isolate', node: 'leader', when: 'elected' },
+    { at: 1300, kind: 'partition', groups: [['n1', 'n2', 'n3', 'n4'], ['n5']] },
+    { at: 1700, kind: 'partition', groups: [['n4'], ['n1'], ['n2', 'n3', 'n5']] },
+  ],
+};
+
 describe('zoo bugs the generator misses are caught by a fixed plan, and the reference passes it', () => {
   it('corrupt-entry-truncate: leader-completeness, corrupted then restarted server votes on its cut log', () => {
     expectCaught(CORRUPT_ENTRY_TRUNCATE);
@@ -87,5 +112,9 @@ describe('zoo bugs the generator misses are caught by a fixed plan, and the refe
 
   it('joint-consensus-union-quorum: election-safety, joint change then a three-way partition', () => {
     expectCaught(JOINT_CONSENSUS_UNION_QUORUM);
+  });
+
+  it('figure8-commit-old-term: leader-completeness, Figure 8 with one entry per append', () => {
+    expectCaught(FIGURE8_COMMIT_OLD_TERM);
   });
 });

@@ -291,8 +291,8 @@ describe('actions that wait for an election (when: "elected")', () => {
 
 describe("'load' actions", () => {
   const run = (actions: FaultAction[]) =>
-    new Simulation({ seed: 4, factory: createRaft, nodes: NODES, faultWindowMs: 3000, settleMs: 3000, plan: { version: 1, actions } }).run();
-  const invoked = (result: ReturnType<typeof run>, from: number, to: number) => result.history.filter((o) => o.invokeTime >= from && o.invokeTime < to).length;
+    new Simulation({ seed: 4, factory: createRaft, nodes: NODES, faultWindowMs: 3000, settleMs: 3000, plan: { version: 1, actions }, keepHistory: true }).run();
+  const invoked = (result: ReturnType<typeof run>, from: number, to: number) => result.history!.filter((o) => o.invokeTime >= from && o.invokeTime < to).length;
 
   it("set the clients' pace from their time to the heal, which restores the scenario's", () => {
     const calm = run([]);

@@ -105,6 +105,68 @@ const FIGURE8_COMMIT_OLD_TERM: MissedCase = {
   ],
 };
 
+/*
+ * The follower must accept a request whose entries all match while it holds a stale tail past
+ * them. Fast back-off never sends such a request to a follower that holds its stale tail when it
+ * rejects (the hint lands exactly at the first conflicting entry); the leader underestimates a
+ * follower only from a rejection sent while the follower's log was shorter. A corrupted entry
+ * makes it so, and hole repair then restores the stale tail behind the leader's back. With one
+ * entry per AppendEntries and no snapshots: leader n4 (term 1), cut off with n1, takes a burst of
+ * writes (34.. on n4 and n1 only); n3 leads term 3 and commits its own 34... n1's entry 26 is
+ * corrupted and n1 restarts with its log cut at 25 (the rest kept as a suspect tail): it tells n3
+ * its log ends at 25 and n3 is cut from n1 right then, so n3 believes n1 needs entry 26 (each
+ * heartbeat then moves that estimate one entry on). n1, hearing no leader, gets entry 26 back from
+ * n2 and n5 and its log is whole again, stale tail included; at the heal n3 sends entry 32 after
+ * 31: all matching, and the buggy follower commits to min(leaderCommit, its last index), applying
+ * the stale 34 where n3 applied its no-op. The reference commits only through 32 and goes on to
+ * overwrite the tail.
+ */
+const COMMIT_BEYOND_VERIFIED_PREFIX: MissedCase = {
+  bug: 'commit-beyond-verified-prefix',
+  check: 'state-machine-safety',
+  scenario: {
+    ...defaultScenario,
+    name: 'commit-beyond-verified-prefix',
+    faultWindowMs: 4000,
+    implementationOptions: { maxEntriesPerAppend: 1, snapshotThreshold: 10000 },
+  },
+  seed: 1,
+  actions: [
+    { at: 1500, kind: 'partition', groups: [['n4', 'n1'], ['n2', 'n3', 'n5']] },
+    { at: 1510, kind: 'burst', operations: 15 },
+    { at: 2200, kind: 'corrupt', node: 'n1' },
+    { at: 2201, kind: 'crash', node: 'n1', loss: 'none' },
+    { at: 2202, kind: 'partition', groups: [['n4'], ['n1', 'n2', 'n3', 'n5']] },
+    { at: 2300, kind: 'restart', node: 'n1' },
+    { at: 2328.5, kind: 'cut', from: 'n3', to: 'n1' },
+    { at: 2560, kind: 'heal' },
+  ],
+};
+
+/*
+ * Ongaro's single-server membership bug (raft-dev, 2015), on four servers. Leader n4 (term 1)
+ * removes n1 — C_x = {n2,n3,n4} at index 20 — and is cut off at once, so only n4 holds C_x.
+ * n2 wins term 2 under {n1..n4} with n1 and n3; n3 is isolated the moment n2 is elected (it never
+ * gets n2's no-op) and n2, before committing anything of its term, removes n3: C_y = {n1,n2,n4},
+ * whose majority n1 + n2 commits the no-op, C_y and more. The quorums of C_x and C_y do not
+ * intersect: n4 and n3 (last term 1, shorter log) are a majority of C_x, so n4 wins term 3
+ * without n2's committed entries. The reference refuses n2's change until its no-op commits,
+ * which needs three of the four servers.
+ */
+const CONFIG_CHANGE_BEFORE_TERM_COMMIT: MissedCase = {
+  bug: 'config-change-before-term-commit',
+  check: 'leader-completeness',
+  scenario: { ...defaultScenario, name: 'config-change-before-term-commit', nodes: 4, faultWindowMs: 3000 },
+  seed: 1,
+  actions: [
+    { at: 800, kind: 'membership', members: ['n2', 'n3', 'n4'] },
+    { at: 800, kind: 'partition', groups: [['n4'], ['n1', 'n2', 'n3']] },
+    { at: 900, kind: 'isolate', node: 'n3', when: 'elected' },
+    { at: 900, kind: 'membership', members: ['n1', 'n2', 'n4'], when: 'elected' },
+    { at: 1200, kind: 'partition', groups: [['n4', 'n3'], ['n1', 'n2']] },
+  ],
+};
+
 describe('zoo bugs the generator misses are caught by a fixed plan, and the reference passes it', () => {
   it('corrupt-entry-truncate: leader-completeness, corrupted then restarted server votes on its cut log', () => {
     expectCaught(CORRUPT_ENTRY_TRUNCATE);
@@ -116,5 +178,13 @@ describe('zoo bugs the generator misses are caught by a fixed plan, and the refe
 
   it('figure8-commit-old-term: leader-completeness, Figure 8 with one entry per append', () => {
     expectCaught(FIGURE8_COMMIT_OLD_TERM);
+  });
+
+  it('commit-beyond-verified-prefix: state-machine-safety, a repaired hole brings a stale tail back past an underestimate', () => {
+    expectCaught(COMMIT_BEYOND_VERIFIED_PREFIX);
+  });
+
+  it('config-change-before-term-commit: leader-completeness, new leader changes membership before its no-op commits (four servers)', () => {
+    expectCaught(CONFIG_CHANGE_BEFORE_TERM_COMMIT);
   });
 });

@@ -37,17 +37,24 @@ const LOG_PREFIX = 'raft/log/';
 
 const ZEROS = '000000000000';
 
-/** Log keys by index, built once: every node writes and deletes the same keys. */
-const LOG_KEYS: string[] = [];
+/**
+ * Recently built log keys, by index modulo the ring's size: every node writes and deletes the same
+ * keys at about the same indexes, so one build serves them all, and the ring keeps the cache's
+ * memory fixed however long the log grows.
+ */
+const KEY_RING_SIZE = 4096;
+const ringKeys: string[] = new Array<string>(KEY_RING_SIZE).fill('');
+const ringIndexes = new Float64Array(KEY_RING_SIZE).fill(Number.NaN); // NaN equals no index
 
 export function logKey(index: number): string {
-  if (index >= 0 && index < 100_000 && Number.isInteger(index)) {
-    const cached = LOG_KEYS[index];
-    if (cached !== undefined) return cached;
-    while (LOG_KEYS.length < index) LOG_KEYS.push(buildLogKey(LOG_KEYS.length));
-    return (LOG_KEYS[index] = buildLogKey(index));
+  const slot = index & (KEY_RING_SIZE - 1);
+  if (ringIndexes[slot] === index) return ringKeys[slot]!;
+  const key = buildLogKey(index);
+  if (index >= 0 && Number.isInteger(index)) {
+    ringIndexes[slot] = index;
+    ringKeys[slot] = key;
   }
-  return buildLogKey(index);
+  return key;
 }
 
 function buildLogKey(index: number): string {

@@ -41,7 +41,8 @@ function expectCaught(c: MissedCase): void {
  * n2 crashes; n1's synced entry 15 is corrupted and n1 crashes, to restart at the heal with its log
  * cut at 14. With the bug n1 forgets it held (and acknowledged) the rest: unfenced, it votes for
  * n5, whose log is longer than its cut one, and n5 + n1 are a majority of {n1,n2,n5}: a leader
- * without committed entry 44. The reference fences n1 below its old tail, so only n2 can win.
+ * without committed entry 44. The reference fences n1: it votes only for a candidate at least as
+ * up to date as the log it lost, so n5 cannot win with its vote.
  */
 const CORRUPT_ENTRY_TRUNCATE: MissedCase = {
   bug: 'corrupt-entry-truncate',
@@ -116,9 +117,9 @@ const FIGURE8_COMMIT_OLD_TERM: MissedCase = {
  * corrupted and n1 restarts with its log cut at 25 (the rest kept as a suspect tail): it tells n3
  * its log ends at 25 and n3 is cut from n1 right then, so n3 believes n1 needs entry 26 (each
  * heartbeat then moves that estimate one entry on). n1, hearing no leader, gets entry 26 back from
- * n2 and n5 and its log is whole again, stale tail included; at the heal n3 sends entry 32 after
- * 31: all matching, and the buggy follower commits to min(leaderCommit, its last index), applying
- * the stale 34 where n3 applied its no-op. The reference commits only through 32 and goes on to
+ * n2 and n5 and its log is whole again, stale tail included; at the heal n3 sends entry 33 after
+ * 32: all matching, and the buggy follower commits to min(leaderCommit, its last index), applying
+ * the stale 34 where n3 applied its no-op. The reference commits only through 33 and goes on to
  * overwrite the tail.
  */
 const COMMIT_BEYOND_VERIFIED_PREFIX: MissedCase = {

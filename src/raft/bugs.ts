@@ -176,28 +176,33 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
  * unsafe-lease-read (178, a burst of clients at the election of a stranded slow-clocked
  * leader's successor), ack-before-fsync (212), candidate-no-retry (652, by liveness-after-heal).
  * Not found within 3000 runs, and why (each reason read off the reference's code and, where
- * stated, a probe):
+ * stated, a probe). test/zoo/missed.test.ts catches every one of them with a fixed plan (and,
+ * for some, small batches, other snapshot thresholds or four servers), the reference passing it:
  *  - figure8-commit-old-term: a new leader appends a no-op of its term, and the old-term entry
  *    travels in the same AppendEntries, so it commits the legitimate way; the bug shows only when
  *    a follower acknowledges the old entry but not the no-op (a 64-entry batch boundary between
  *    them), the leader then crashes, and a server with a higher last term wins. With snapshots
- *    every 64 applied entries a log rarely holds more than one batch beyond a follower's match;
- *  - commit-beyond-verified-prefix: the follower must accept a request whose entries all match
- *    while it holds a stale tail past them and leaderCommit reaches into that tail; fast back-off
- *    stops at the first conflicting entry, which the next request then overwrites, and a
- *    heartbeat's prevLogIndex is the leader's last index, so this needs a 64-entry batch
- *    boundary right before the stale tail;
+ *    every 64 applied entries a log rarely holds more than one batch beyond a follower's match
+ *    (the regression plan sends one entry per AppendEntries);
+ *  - commit-beyond-verified-prefix and snapshot-drops-newer-log: both need the leader to
+ *    underestimate a follower that holds entries past what the leader sends it (a stale tail past
+ *    a fully matching request; entries past a snapshot). Small batches are not enough: a follower
+ *    that holds its tail when it rejects makes fast back-off (and one-step back-off too) land on
+ *    the first conflicting entry, and a rejection that makes the leader underestimate comes from
+ *    a follower whose log really was shorter, already in the leader's term, which can no longer
+ *    take an older term's tail (a probe: 2,500 generated runs with one entry per append and
+ *    snapshots every 4 entries, no failure). The regression plans get there through storage
+ *    corruption: the corrupted entry cuts the follower's log ("too short" to the leader), and its
+ *    hole repair from a peer brings the tail back behind the leader's back;
  *  - config-change-before-term-commit: the change must start between a leader's election and the
  *    commit of its no-op (the generator now asks for changes at elections) while an older
  *    uncommitted configuration lives on another server, and the two single-server changes must
- *    have disjoint majorities (an even-sized base configuration) for the old leader to win again;
- *  - snapshot-drops-newer-log: a snapshot is sent only to a follower whose nextIndex fell under the
- *    leader's snapshot, and installed only above the follower's commitIndex; the follower must
- *    also hold the snapshot's last entry and newer ones, i.e. the leader must underestimate it
- *    (fast back-off to a term boundary below the snapshot);
+ *    have disjoint majorities (an even-sized base configuration) for the old leader to win again
+ *    (the regression plan is Ongaro's schedule on four servers);
  *  - corrupt-entry-truncate and joint-consensus-union-quorum: reachable by the generator but rare
  *    (an earlier generator found them at runs 1027 and 2572 of the same hunt, by the luck of the
- *    draw; about 1 in 3000 runs either way): the first needs a corrupted committed entry on a
- *    server whose vote then elects a leader lacking it while its other holders are down, the
- *    second a partition that splits C_new while a leader sits in the joint configuration.
+ *    draw; neither generator fails them in the first 1,000 runs): the first needs a corrupted
+ *    committed entry on a server whose vote then elects a leader lacking it while its other
+ *    holders are down, the second a partition that splits C_new while a leader sits in the joint
+ *    configuration.
  */

@@ -41,7 +41,8 @@ function expectCaught(c: MissedCase): void {
  * n2 crashes; n1's synced entry 15 is corrupted and n1 crashes, to restart at the heal with its log
  * cut at 14. With the bug n1 forgets it held (and acknowledged) the rest: unfenced, it votes for
  * n5, whose log is longer than its cut one, and n5 + n1 are a majority of {n1,n2,n5}: a leader
- * without committed entry 44. The reference fences n1 below its old tail, so only n2 can win.
+ * without committed entry 44. The reference fences n1: it votes only for a candidate at least as
+ * up to date as the log it lost, so n5 cannot win with its vote.
  */
 const CORRUPT_ENTRY_TRUNCATE: MissedCase = {
   bug: 'corrupt-entry-truncate',
@@ -116,9 +117,9 @@ const FIGURE8_COMMIT_OLD_TERM: MissedCase = {
  * corrupted and n1 restarts with its log cut at 25 (the rest kept as a suspect tail): it tells n3
  * its log ends at 25 and n3 is cut from n1 right then, so n3 believes n1 needs entry 26 (each
  * heartbeat then moves that estimate one entry on). n1, hearing no leader, gets entry 26 back from
- * n2 and n5 and its log is whole again, stale tail included; at the heal n3 sends entry 32 after
- * 31: all matching, and the buggy follower commits to min(leaderCommit, its last index), applying
- * the stale 34 where n3 applied its no-op. The reference commits only through 32 and goes on to
+ * n2 and n5 and its log is whole again, stale tail included; at the heal n3 sends entry 33 after
+ * 32: all matching, and the buggy follower commits to min(leaderCommit, its last index), applying
+ * the stale 34 where n3 applied its no-op. The reference commits only through 33 and goes on to
  * overwrite the tail.
  */
 const COMMIT_BEYOND_VERIFIED_PREFIX: MissedCase = {
@@ -167,6 +168,37 @@ const CONFIG_CHANGE_BEFORE_TERM_COMMIT: MissedCase = {
   ],
 };
 
+/*
+ * InstallSnapshot reaches a follower that holds the snapshot's last entry and newer ones only
+ * when the leader underestimates it; as for commit-beyond-verified-prefix, a corrupted entry and
+ * its repair make that happen. Snapshots every 32 applied entries. n4 and n5 are cut off at 1200
+ * (their logs end at 29), so n1 commits only with n2 and n3. n1 snapshots at 32 and commits 33
+ * and 34 on n2's acknowledgement; n2, not yet told, still has no snapshot when its entry 19 is
+ * corrupted and it crashes. Restarted (log cut at 18, commitIndex 0) it tells n1 its log ends
+ * there: n1 answers with its snapshot at 32, and the link n1 -> n2 is slowed to 400 ms right
+ * then. Hearing no leader, n2 gets entry 19 back from n4 and n5 (whose logs still hold it) and is
+ * whole again, 33 and 34 included, before the snapshot arrives. The buggy install drops 33 and
+ * 34; n1 and n3 are then cut off, and n2 (log ending at 32) wins term 3 with n4 and n5 (29)
+ * without the committed 34. The reference keeps 33 and 34, so the new leader holds them.
+ */
+const SNAPSHOT_DROPS_NEWER_LOG: MissedCase = {
+  bug: 'snapshot-drops-newer-log',
+  check: 'leader-completeness',
+  scenario: { ...defaultScenario, name: 'snapshot-drops-newer-log', faultWindowMs: 4000, implementationOptions: { snapshotThreshold: 32 } },
+  seed: 1,
+  actions: [
+    { at: 300, kind: 'transfer', to: 'n1' },
+    { at: 1200, kind: 'partition', groups: [['n1', 'n2', 'n3'], ['n4', 'n5']] },
+    { at: 1310, kind: 'burst', operations: 8 },
+    { at: 1340, kind: 'corrupt', node: 'n2' },
+    { at: 1340.01, kind: 'crash', node: 'n2', loss: 'none' },
+    { at: 1399, kind: 'bridge', links: [['n1', 'n2'], ['n1', 'n3'], ['n2', 'n3'], ['n2', 'n4'], ['n2', 'n5'], ['n4', 'n5']] },
+    { at: 1400, kind: 'restart', node: 'n2' },
+    { at: 1426, kind: 'link', from: 'n1', to: 'n2', latency: { minMs: 400, maxMs: 400 } },
+    { at: 1834, kind: 'partition', groups: [['n1', 'n3'], ['n2', 'n4', 'n5']] },
+  ],
+};
+
 describe('zoo bugs the generator misses are caught by a fixed plan, and the reference passes it', () => {
   it('corrupt-entry-truncate: leader-completeness, corrupted then restarted server votes on its cut log', () => {
     expectCaught(CORRUPT_ENTRY_TRUNCATE);
@@ -186,5 +218,9 @@ describe('zoo bugs the generator misses are caught by a fixed plan, and the refe
 
   it('config-change-before-term-commit: leader-completeness, new leader changes membership before its no-op commits (four servers)', () => {
     expectCaught(CONFIG_CHANGE_BEFORE_TERM_COMMIT);
+  });
+
+  it('snapshot-drops-newer-log: leader-completeness, a repaired follower gets a snapshot below its log and drops what it acknowledged', () => {
+    expectCaught(SNAPSHOT_DROPS_NEWER_LOG);
   });
 });

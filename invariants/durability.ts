@@ -45,8 +45,8 @@ export const durability: CheckerDefinition = {
   create(cluster: ClusterInfo): Checker {
     const logs = Observations.forRun(cluster);
     const me = logs.subscribe();
-    /** Per node, in one map lookup a step: the acknowledged indexes its log lacks, its leadership. */
-    const nodes = new Map<NodeId, { mirror: LogMirror | undefined; missing: Set<number>; leaderTerm: number | undefined; term: number }>();
+    /** By node slot (Observations.slotOf): the acknowledged indexes its log lacks, its leadership. */
+    const nodes: ({ mirror: LogMirror | undefined; missing: Set<number>; leaderTerm: number | undefined; term: number } | undefined)[] = [];
     const acks = new IndexWindow<Ack>();
     let highestAck = 0;
     let ackList: Ack[] = [];
@@ -87,13 +87,13 @@ export const durability: CheckerDefinition = {
       else set.add(index);
     };
 
-    const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
+    const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      let state = nodes.get(node);
-      if (!state) nodes.set(node, (state = { mirror: undefined, missing: new Set(), leaderTerm: undefined, term: 0 }));
+      let state = nodes[slot];
+      if (!state) nodes[slot] = state = { mirror: undefined, missing: new Set(), leaderTerm: undefined, term: 0 };
       state.term = view.term;
-      const mirror = (state.mirror = logs.sync(me, node, log));
+      const mirror = (state.mirror = logs.sync(me, slot, log));
       const change = mirror.change;
       if (mirror.snapshotIndex >= prunedTo + PRUNE_BATCH) {
         const to = logs.watermark();
@@ -129,11 +129,11 @@ export const durability: CheckerDefinition = {
     };
 
     return {
-      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
-      onRestart: look,
+      afterStep: logs.stepHook(look, { skipUnchanged: true }),
+      onRestart: (node, view, time) => look(node, view, time, logs.slotOf(node)),
       onCrash(node) {
         logs.forget(node);
-        const state = nodes.get(node);
+        const state = nodes[logs.slotOf(node)];
         if (state) state.leaderTerm = undefined;
       },
       onApply(_node, index, command) {
@@ -152,7 +152,7 @@ export const durability: CheckerDefinition = {
       onAcknowledged(command, node, index, time): Violation | undefined {
         if (!(index > 0)) return undefined;
         const key = commandKey(command);
-        const ack: Ack = { command, key, node, index, time, term: nodes.get(node)?.term ?? 0 };
+        const ack: Ack = { command, key, node, index, time, term: nodes[logs.slotOf(node)]?.term ?? 0 };
         if (index <= prunedTo) {
           // Late: every node's snapshot covers the index. Only the final-state rule can still judge it.
           if (!supersededBelowWatermark(ack)) ackList.push(ack);
@@ -169,8 +169,8 @@ export const durability: CheckerDefinition = {
         acks.set(index, ack);
         if (index > highestAck) highestAck = index;
         ackList.push(ack);
-        for (const state of nodes.values()) {
-          if (!state.mirror?.holds(index, undefined, key)) state.missing.add(index);
+        for (const state of nodes) {
+          if (state && !state.mirror?.holds(index, undefined, key)) state.missing.add(index);
         }
         return undefined;
       },

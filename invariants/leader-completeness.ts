@@ -11,6 +11,15 @@ interface Committed {
   readonly time: number;
 }
 
+/** A current leader: its term and the highest committed index it must hold. */
+interface Leadership {
+  readonly node: NodeId;
+  readonly slot: number;
+  readonly term: number;
+  readonly since: number;
+  required: number;
+}
+
 /**
  * Leader Completeness (Raft §5.4): an entry committed in term T is in the log of every leader of
  * every term > T.
@@ -36,15 +45,20 @@ export const leaderCompleteness: CheckerDefinition = {
   create(cluster: ClusterInfo): Checker {
     const logs = Observations.forRun(cluster);
     const me = logs.subscribe();
-    /** Per node, one lookup a step: how far its commitIndex was recorded, its leadership. */
-    const nodes = new Map<NodeId, { processed: number; leader: { term: number; since: number; required: number } | undefined }>();
+    /** By node slot (Observations.slotOf): how far its commitIndex was recorded, its leadership. */
+    const nodes: ({ processed: number; leader: Leadership | undefined } | undefined)[] = [];
     /** Committed entries by index; those at or below the run's watermark (Observations.watermark) are dropped: every node's snapshot covers them. */
     const committed = new IndexWindow<Committed>();
     let prunedTo = 0;
     /** commit term → highest committed index recorded with that commit term (a sparse array: terms are integers). */
     const highestByTerm: number[] = [];
     /** Current leaders: their term and the highest committed index they must hold. */
-    const leaders = new Map<NodeId, { term: number; since: number; required: number }>();
+    const leaders: Leadership[] = [];
+    const resign = (self: { leader: Leadership | undefined }) => {
+      if (!self.leader) return;
+      leaders.splice(leaders.indexOf(self.leader), 1);
+      self.leader = undefined;
+    };
 
     const missing = (leader: NodeId, term: number, since: number, mirror: LogMirror, index: number): Violation | undefined => {
       if (index <= mirror.snapshotIndex) return undefined;
@@ -57,12 +71,12 @@ export const leaderCompleteness: CheckerDefinition = {
       };
     };
 
-    const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
+    const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      let self = nodes.get(node);
-      if (!self) nodes.set(node, (self = { processed: 0, leader: undefined }));
-      const mirror = logs.sync(me, node, log);
+      let self = nodes[slot];
+      if (!self) nodes[slot] = self = { processed: 0, leader: undefined };
+      const mirror = logs.sync(me, slot, log);
       if (mirror.snapshotIndex >= prunedTo + PRUNE_BATCH) {
         const to = logs.watermark();
         if (to >= prunedTo + PRUNE_BATCH) committed.dropBelow((prunedTo = to) + 1);
@@ -86,20 +100,18 @@ export const leaderCompleteness: CheckerDefinition = {
           }
           committed.set(i, { term, key, node, commitTerm: view.term, time });
           if ((highestByTerm[view.term] ?? 0) < i) highestByTerm[view.term] = i;
-          for (const [leader, state] of leaders) {
+          for (let l = 0; l < leaders.length; l++) {
+            const state = leaders[l]!;
             if (state.term <= view.term) continue;
             if (state.required < i) state.required = i;
-            const violation = missing(leader, state.term, state.since, logs.mirror(leader)!, i);
+            const violation = missing(state.node, state.term, state.since, logs.mirrorAt(state.slot)!, i);
             if (violation) return violation;
           }
         }
         if (upTo > done) self.processed = upTo;
       }
       if (view.role !== 'leader') {
-        if (self.leader) {
-          self.leader = undefined;
-          leaders.delete(node);
-        }
+        resign(self);
         return undefined;
       }
       let state = self.leader;
@@ -109,21 +121,22 @@ export const leaderCompleteness: CheckerDefinition = {
         highestByTerm.forEach((index, commitTerm) => {
           if (commitTerm < view.term && index > required) required = index;
         });
-        state = { term: view.term, since: time, required };
-        self.leader = state;
-        leaders.set(node, state);
+        const next = { node, slot, term: view.term, since: time, required };
+        // A new term in office keeps the node's place among the leaders (the order violations are looked for in).
+        if (state) leaders[leaders.indexOf(state)] = next;
+        else leaders.push(next);
+        self.leader = state = next;
       }
       return state.required > 0 ? missing(node, state.term, state.since, mirror, state.required) : undefined;
     };
     return {
-      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
-      onRestart: look,
+      afterStep: logs.stepHook(look, { skipUnchanged: true }),
+      onRestart: (node, view, time) => look(node, view, time, logs.slotOf(node)),
       onCrash(node) {
         logs.forget(node);
         // `processed` survives: the entries it covers are recorded once and for all.
-        const self = nodes.get(node);
-        if (self) self.leader = undefined;
-        leaders.delete(node);
+        const self = nodes[logs.slotOf(node)];
+        if (self) resign(self);
       },
     };
   },

@@ -44,10 +44,10 @@ export const logMatching: CheckerDefinition = {
       firstEntry.dropBelow(to + 1);
       for (const slot of others.keys()) if (Number(slot.slice(0, slot.indexOf('/'))) <= to) others.delete(slot);
     };
-    const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
+    const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      const mirror = logs.sync(me, node, log);
+      const mirror = logs.sync(me, slot, log);
       const change = mirror.change;
       if (mirror.snapshotIndex >= prunedTo + PRUNE_BATCH) {
         const to = logs.watermark();
@@ -102,8 +102,8 @@ export const logMatching: CheckerDefinition = {
       return undefined;
     };
     return {
-      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
-      onRestart: look,
+      afterStep: logs.stepHook(look, { skipUnchanged: true }),
+      onRestart: (node, view, time) => look(node, view, time, logs.slotOf(node)),
       onCrash: (node) => logs.forget(node),
     };
   },

@@ -223,14 +223,14 @@ function currentTurn(): number {
 /** A checker's afterStep. */
 export type StepHook = (node: NodeId, view: NodeView, time: number) => Violation | undefined;
 
+/**
+ * A step checker's step as the run's one hook calls it: `slot` is the node's number in the run
+ * (Observations.slotOf), so that per-node state lives in arrays rather than maps keyed by id.
+ */
+export type SlotStep = (node: NodeId, view: NodeView, time: number, slot: number) => Violation | undefined;
+
 /** What a step checker reads of a node's view, as last seen, to tell an unchanged view cheaply. */
 class ViewSignature {
-  epoch = 0;
-  /** Per subscriber: the epoch it last read. */
-  readonly read: number[] = [];
-  view: NodeView | undefined;
-  /** Whether the view of the latest step equalled the one before it. */
-  same = false;
   valid = false;
   role: NodeView['role'] = 'follower';
   term = 0;
@@ -271,20 +271,21 @@ class ViewSignature {
 /**
  * The per-run observation context the step checkers share, created once per run:
  *
+ * - one afterStep for all of them (`stepHook`), which numbers the node (`slotOf`) and tells
+ *   whether its view is the same as at its previous step in everything a step checker reads
+ *   (role, term, vote, commit index, and the log's bounds, last term and last command, the
+ *   mirror's own test for an unchanged log) once per step. Most steps (deliveries of heartbeats
+ *   and answers) change nothing; the checkers that asked to skip them are not called;
  * - one log mirror per node for all the log checkers (log-matching, leader-append-only,
  *   leader-completeness, durability): `sync`;
- * - whether a node's view is the same as at its previous step in everything a step checker
- *   reads (role, term, vote, commit index, and the log's bounds, last term and last command, the
- *   mirror's own test for an unchanged log): `unchanged`. Most steps (deliveries of heartbeats
- *   and answers) change nothing; checkers return at once on them;
  * - the run's pruning point for per-index records: `watermark`.
  *
- * Sharing: the engine offers each step to every checker in turn with the same view, and the
- * first of them to ask updates the node's mirror (or signature); the others read what it found.
- * A subscriber that already read the latest update (or that brings another LogView or view)
- * starts a new update: so one subscriber alone updates at every step, and checkers
- * driven by hand in tests each see their own steps. The protocol assumes what the engine does:
- * every subscriber sees every step (one that skipped a step would see only the step after it).
+ * Sharing a mirror: the engine offers each step to every checker in turn with the same view, and
+ * the first of them to ask updates the node's mirror; the others read what it found. A
+ * subscriber that already read the latest update (or that brings another LogView) starts a new
+ * update: so one subscriber alone updates at every step, and checkers driven by hand in tests
+ * each see their own steps. The protocol assumes what the engine does: every subscriber sees
+ * every step (one that skipped a step would see only the step after it).
  *
  * A run is a ClusterInfo object: the engine creates one per run and hands it to every checker.
  * Once a run's mirrors have been used, a checker created later with the same ClusterInfo (as
@@ -292,7 +293,14 @@ class ViewSignature {
  */
 export class Observations {
   private static readonly runs = new WeakMap<object, Observations>();
-  private readonly nodes = new Map<NodeId, SharedNode>();
+  /** Node ids by slot: the cluster's nodes in order, then any other node as it first appears. */
+  private readonly ids: NodeId[];
+  /** Mirror state and view signature by slot. */
+  private readonly logs: (SharedNode | undefined)[] = [];
+  private readonly signatures: (ViewSignature | undefined)[] = [];
+  /** The node of the latest slotOf, and its slot: steps and applies come in runs on one node. */
+  private lastNode: NodeId | undefined;
+  private lastSlot = -1;
   private subscribers = 0;
   private used = false;
   /** The watermark as last computed, and whether a snapshot changed since. */
@@ -303,7 +311,9 @@ export class Observations {
     private readonly cluster: readonly NodeId[],
     /** The synchronous stretch it was created in: checkers may join only within it. */
     private readonly turn: number,
-  ) {}
+  ) {
+    this.ids = [...cluster];
+  }
 
   /**
    * The context of the run `cluster` identifies. The engine creates a run's checkers one after
@@ -317,7 +327,22 @@ export class Observations {
     return shared;
   }
 
-  private readonly steps: StepHook[] = [];
+  /** The node's number in this run, for per-node state in arrays (the same node, the same slot, for the whole run). */
+  slotOf(node: NodeId): number {
+    if (node === this.lastNode) return this.lastSlot;
+    const ids = this.ids;
+    let slot = 0;
+    while (slot < ids.length && ids[slot] !== node) slot++;
+    if (slot === ids.length) ids.push(node);
+    this.lastNode = node;
+    this.lastSlot = slot;
+    return slot;
+  }
+
+  private readonly steps: SlotStep[] = [];
+  /** Per step: whether it is skipped on an unchanged view. */
+  private readonly skips: boolean[] = [];
+  private skipping = 0;
 
   /**
    * One afterStep for all the step checkers of a run: each registers its step function here, in
@@ -326,18 +351,46 @@ export class Observations {
    * afterStep. The engine then makes one call per step instead of one per checker (its dispatch
    * over many checker objects cost about as much as the checks themselves). A checker created
    * alone (as in tests) gets its own context and drives itself.
+   *
+   * `skipUnchanged`: the step is not called when the node's view is unchanged (see above), which
+   * suits a checker that judges a view once, at its first sighting. The hook tells an unchanged
+   * view once per step for all of them.
    */
-  stepHook(step: StepHook): StepHook | undefined {
+  stepHook(step: SlotStep, options: { skipUnchanged?: boolean } = {}): StepHook | undefined {
     this.steps.push(step);
+    this.skips.push(options.skipUnchanged === true);
+    if (options.skipUnchanged === true) this.skipping++;
     if (this.steps.length > 1) return undefined;
-    const steps = this.steps;
+    const { steps, skips } = this;
     return (node, view, time) => {
+      const slot = this.slotOf(node);
+      const unchanged = this.skipping > 0 && this.unchanged(slot, view);
+      if (unchanged && this.skipping === steps.length) return undefined;
       for (let i = 0; i < steps.length; i++) {
-        const violation = steps[i]!(node, view, time);
+        if (unchanged && skips[i]) continue;
+        const violation = steps[i]!(node, view, time, slot);
         if (violation !== undefined) return violation;
       }
       return undefined;
     };
+  }
+
+  /**
+   * True when `view` equals the node's view at its previous step in everything a step checker
+   * reads (see above). Once per step, from the hook: a crash forgets the node (`forget`), so the
+   * first view after a restart always counts as changed.
+   */
+  private unchanged(slot: number, view: NodeView): boolean {
+    this.used = true;
+    let signature = this.signatures[slot];
+    if (signature === undefined) this.signatures[slot] = signature = new ViewSignature();
+    return signature.observe(view);
+  }
+
+  /** The node crashed or restarted: its next view counts as changed. */
+  forget(node: NodeId): void {
+    const signature = this.signatures[this.slotOf(node)];
+    if (signature) signature.valid = false;
   }
 
   /**
@@ -355,8 +408,9 @@ export class Observations {
     if (!this.stale) return this.low;
     this.stale = false;
     let low = Infinity;
-    for (const node of this.cluster) {
-      const state = this.nodes.get(node);
+    // The cluster's nodes hold the first slots.
+    for (let slot = 0; slot < this.cluster.length; slot++) {
+      const state = this.logs[slot];
       if (!state) {
         low = 0;
         break;
@@ -371,11 +425,11 @@ export class Observations {
     return this.subscribers++;
   }
 
-  /** The node's mirror, up to date with `log`; its `change` is what the latest update found. */
-  sync(subscriber: number, node: NodeId, log: LogView): LogMirror {
+  /** The mirror of the node in `slot`, up to date with `log`; its `change` is what the latest update found. */
+  sync(subscriber: number, slot: number, log: LogView): LogMirror {
     this.used = true;
-    let state = this.nodes.get(node);
-    if (!state) this.nodes.set(node, (state = { mirror: new LogMirror(), epoch: 0, log: undefined, read: [] }));
+    let state = this.logs[slot];
+    if (state === undefined) this.logs[slot] = state = { mirror: new LogMirror(), epoch: 0, log: undefined, read: [] };
     if (state.read[subscriber] === state.epoch || state.log !== log) {
       const change = state.mirror.update(log);
       if (change.oldSnapshotIndex !== state.mirror.snapshotIndex || state.epoch === 0) this.stale = true;
@@ -386,44 +440,15 @@ export class Observations {
     return state.mirror;
   }
 
-  private readonly signatures = new Map<NodeId, ViewSignature>();
-  private lastNode: NodeId | undefined;
-  private lastSignature: ViewSignature | undefined;
-
-  /**
-   * True when `view` equals the node's view at its previous step in everything a step checker
-   * reads (see above). Only for afterStep: a crash forgets the node (`forget`), so the first view
-   * after a restart always counts as changed.
-   */
-  unchanged(subscriber: number, node: NodeId, view: NodeView): boolean {
-    let state: ViewSignature | undefined;
-    if (node === this.lastNode) {
-      state = this.lastSignature!;
-    } else {
-      this.used = true;
-      state = this.signatures.get(node);
-      if (!state) this.signatures.set(node, (state = new ViewSignature()));
-      this.lastNode = node;
-      this.lastSignature = state;
-    }
-    if (state.read[subscriber] === state.epoch || state.view !== view) {
-      state.same = state.observe(view);
-      state.epoch++;
-      state.view = view;
-    }
-    state.read[subscriber] = state.epoch;
-    return state.same;
-  }
-
-  /** The node crashed or restarted: its next view counts as changed. */
-  forget(node: NodeId): void {
-    const state = this.signatures.get(node);
-    if (state) state.valid = false;
+  /** The mirror of the node in `slot` as last updated (undefined if never seen). */
+  mirrorAt(slot: number): LogMirror | undefined {
+    return this.logs[slot]?.mirror;
   }
 
   /** The node's mirror as last updated (undefined if never seen). */
   mirror(node: NodeId): LogMirror | undefined {
-    return this.nodes.get(node)?.mirror;
+    const slot = this.ids.indexOf(node);
+    return slot < 0 ? undefined : this.mirrorAt(slot);
   }
 }
 

@@ -67,23 +67,20 @@ const DROP_AT_LEAST = 1024;
 /**
  * A per-node copy of (term, command key) for every log entry above the node's snapshot, kept in
  * step with the node's LogView by comparing only the changed suffix: it scans back from the
- * end until an entry equals its copy (same term and same command; the command object's identity
- * is tried first, which makes the common no-change step cost two reads). The cost of an update is
- * proportional to the number of entries that changed, never to the log's length. The mirror
- * assumes an unchanged last entry means an unchanged log below it, which is what makes a step
- * O(1): a rewrite hidden under an unchanged suffix goes unseen by the mirror.
+ * end until an entry equals its copy (same term and same command key), which makes the common
+ * no-change step cost two reads. The cost of an update is proportional to the number of entries
+ * that changed, never to the log's length. The mirror assumes an unchanged last entry means an
+ * unchanged log below it, which is what makes a step O(1): a rewrite hidden under an unchanged
+ * suffix goes unseen by the mirror.
  *
- * Memory: the copy is a window [base, last]; entries at or below the node's snapshot are never
- * read (termAt, keyAt and holds answer from the snapshot there), so they are dropped once enough
- * have piled up. A node whose snapshot goes back (a restart from an older disk) is reloaded from
- * its LogView for the entries the window no longer holds.
+ * Memory: the copy is a window (IndexWindow chunks); entries at or below the node's snapshot are
+ * never read (termAt, keyAt and holds answer from the snapshot there), so they are dropped once
+ * enough have piled up. A node whose snapshot goes back (a restart from an older disk) is
+ * reloaded from its LogView for the entries the window no longer holds.
  */
 export class LogMirror {
-  /** terms[i - base], keys[i - base], commands[i - base] for base <= i <= last. */
-  private terms: number[] = [];
-  private keys: string[] = [];
-  private commands: unknown[] = [];
-  private base = 1;
+  private terms = new IndexWindow<number>();
+  private keys = new IndexWindow<string>();
   last = 0;
   snapshotIndex = 0;
   snapshotTerm = 0;
@@ -97,52 +94,37 @@ export class LogMirror {
     const oldSnapshotIndex = this.snapshotIndex;
     const newLast = log.lastIndex;
     const snap = log.snapshotIndex;
-    const { terms, keys, commands } = this;
-    let base = this.base;
+    const { terms, keys } = this;
+    const base = terms.from;
     // A snapshot gone back below the window (a restart from an older disk): reload all above it.
     let i = snap + 1 < base ? snap : newLast;
     while (i > snap) {
-      if (i <= oldLast && i >= base) {
-        const term = log.termAt(i);
-        if (terms[i - base] === term) {
-          const command = log.commandAt(i);
-          if (commands[i - base] === command || keys[i - base] === commandKey(command)) {
-            commands[i - base] = command;
-            break;
-          }
-        }
-      }
+      if (i <= oldLast && i >= base && terms.get(i) === log.termAt(i) && keys.get(i) === commandKey(log.commandAt(i))) break;
       i--;
     }
     const from = Math.max(i + 1, snap + 1);
     const replaced = this.change.replaced;
     if (replaced.length > 0) replaced.length = 0;
     for (let j = Math.max(from, oldSnapshotIndex + 1, base); j <= oldLast; j++) {
-      replaced.push({ index: j, term: terms[j - base]!, key: keys[j - base]! });
+      replaced.push({ index: j, term: terms.get(j)!, key: keys.get(j)! });
     }
     if (from < base) {
-      // Reload from `from`, below the window.
-      this.terms = [];
-      this.keys = [];
-      this.commands = [];
-      this.base = base = from;
-    } else if (newLast - base + 1 < terms.length) {
-      terms.length = newLast - base + 1;
-      keys.length = newLast - base + 1;
-      commands.length = newLast - base + 1;
+      // Reload from `from`, below the window: the new window starts there.
+      this.terms = new IndexWindow();
+      this.keys = new IndexWindow();
+      this.terms.dropBelow(from);
+      this.keys.dropBelow(from);
     }
     for (let j = from; j <= newLast; j++) {
-      const command = log.commandAt(j);
-      this.terms[j - base] = log.termAt(j);
-      this.keys[j - base] = commandKey(command);
-      this.commands[j - base] = command;
+      this.terms.set(j, log.termAt(j));
+      this.keys.set(j, commandKey(log.commandAt(j)));
     }
-    const drop = snap + 1 - base;
+    // Kept below the snapshot until enough piled up: a snapshot that goes back a little is then
+    // still compared entry by entry rather than reloaded.
+    const drop = snap + 1 - this.terms.from;
     if (drop >= DROP_AT_LEAST && drop >= newLast - snap) {
-      this.terms.splice(0, drop);
-      this.keys.splice(0, drop);
-      this.commands.splice(0, drop);
-      this.base = snap + 1;
+      this.terms.dropBelow(snap + 1);
+      this.keys.dropBelow(snap + 1);
     }
     this.last = newLast;
     this.snapshotIndex = snap;
@@ -158,41 +140,41 @@ export class LogMirror {
 
   /** Term of an entry above the snapshot (snapshotIndex < index <= last), without checks. */
   term(index: number): number {
-    return this.terms[index - this.base]!;
+    return this.terms.get(index)!;
   }
 
   /** Command key of an entry above the snapshot (snapshotIndex < index <= last), without checks. */
   key(index: number): string {
-    return this.keys[index - this.base]!;
+    return this.keys.get(index)!;
   }
 
   /** Term of the entry below `index` (> snapshotIndex): the snapshot's term right above the snapshot. */
   prevTerm(index: number): number {
-    return index - 1 === this.snapshotIndex ? this.snapshotTerm : this.terms[index - 1 - this.base]!;
+    return index - 1 === this.snapshotIndex ? this.snapshotTerm : this.terms.get(index - 1)!;
   }
 
   /** Term of the entry at index as last seen (snapshotTerm at the snapshot index; undefined if unknown). */
   termAt(index: number): number | undefined {
     if (index === this.snapshotIndex) return this.snapshotTerm;
     if (index < this.snapshotIndex || index > this.last) return undefined;
-    return this.terms[index - this.base];
+    return this.terms.get(index);
   }
 
   keyAt(index: number): string | undefined {
     if (index <= this.snapshotIndex || index > this.last) return undefined;
-    return this.keys[index - this.base];
+    return this.keys.get(index);
   }
 
   /** True when the node holds (term, key) at index, or its snapshot covers index. */
   holds(index: number, term: number | undefined, key: string): boolean {
     if (index <= this.snapshotIndex) return true;
     if (index > this.last) return false;
-    return this.keys[index - this.base] === key && (term === undefined || this.terms[index - this.base] === term);
+    return this.keys.get(index) === key && (term === undefined || this.terms.get(index) === term);
   }
 
-  /** How many entries the mirror holds (its memory, for tests). */
+  /** How many entries the mirror has room for (its memory, for tests). */
   get held(): number {
-    return this.terms.length;
+    return this.terms.held;
   }
 }
 
@@ -340,6 +322,8 @@ export class Observations {
   }
 
   private readonly steps: SlotStep[] = [];
+  /** The time of the step the hook is running (undefined at first, so the field holds any value; see the hook). */
+  private stepTime: number | undefined = undefined;
   /** Per step: whether it is skipped on an unchanged view. */
   private readonly skips: boolean[] = [];
   private skipping = 0;
@@ -366,9 +350,12 @@ export class Observations {
       const slot = this.slotOf(node);
       const unchanged = this.skipping > 0 && this.unchanged(slot, view);
       if (unchanged && this.skipping === steps.length) return undefined;
+      // The time passes through a field that holds any value: compiled into the engine's loop, an
+      // unboxed time would otherwise be boxed again for every step called.
+      this.stepTime = time;
       for (let i = 0; i < steps.length; i++) {
         if (unchanged && skips[i]) continue;
-        const violation = steps[i]!(node, view, time, slot);
+        const violation = steps[i]!(node, view, this.stepTime!, slot);
         if (violation !== undefined) return violation;
       }
       return undefined;
@@ -455,22 +442,54 @@ export class Observations {
 /** Records are pruned in batches of at least this many indexes (amortised O(1) per index). */
 export const PRUNE_BATCH = 1024;
 
+/** An IndexWindow holds its values in chunks of this many indexes (a power of two). */
+export const INDEX_CHUNK = 1024;
+const CHUNK_BITS = 10;
+
+/** A chunk of an IndexWindow. */
+type Chunk<T> = { [slot: number]: T | undefined };
+
+/** Chunks of times: unboxed, off the collected heap. */
+export const timeChunk = (): Chunk<number> => new Float64Array(INDEX_CHUNK);
+
 /**
  * Values by log index, kept only from a base index up: dropBelow(i) forgets every index under i,
  * so a checker's per-index records take memory for the window it still needs, not for the run.
  * Reading below the base gives undefined; writing there is ignored.
+ *
+ * The values sit in fixed chunks of INDEX_CHUNK slots, each allocated once: a window that grows
+ * with the log is never copied into a bigger array, and a dropped chunk is freed whole. (A
+ * growing array was reallocated about twice over its final size, and the young generation's
+ * collector copied each new backing store again: most of the checkers' garbage-collection cost.)
+ * Indexes are below 2^31.
+ *
+ * `newChunk` makes a chunk: by default an array (undefined where nothing was set); a window of
+ * times takes a Float64Array, whose numbers are stored unboxed and outside the collected heap
+ * (it reads 0 where nothing was set).
  */
 export class IndexWindow<T> {
-  private items: (T | undefined)[] = [];
-  /** items[j] is the value of index base + j. */
+  /** chunks[k] holds the indexes from (firstChunk + k) * INDEX_CHUNK. */
+  private chunks: (Chunk<T> | undefined)[] = [];
+  private firstChunk = 0;
   private base = 0;
 
+  constructor(private readonly newChunk: () => Chunk<T> = () => new Array<T | undefined>(INDEX_CHUNK)) {}
+
   get(index: number): T | undefined {
-    return index < this.base ? undefined : this.items[index - this.base];
+    if (index < this.base) return undefined;
+    const chunk = this.chunks[(index >> CHUNK_BITS) - this.firstChunk];
+    return chunk === undefined ? undefined : chunk[index & (INDEX_CHUNK - 1)];
   }
 
   set(index: number, value: T): void {
-    if (index >= this.base) this.items[index - this.base] = value;
+    if (index < this.base) return;
+    const k = (index >> CHUNK_BITS) - this.firstChunk;
+    let chunk = this.chunks[k];
+    if (chunk === undefined) {
+      while (this.chunks.length < k) this.chunks.push(undefined);
+      this.chunks[k] = chunk = this.newChunk();
+    }
+    chunk[index & (INDEX_CHUNK - 1)] = value;
   }
 
   /** The lowest index still held. */
@@ -480,18 +499,21 @@ export class IndexWindow<T> {
 
   /** How many slots are held (its memory, for tests). */
   get held(): number {
-    return this.items.length;
+    let slots = 0;
+    for (const chunk of this.chunks) if (chunk) slots += INDEX_CHUNK;
+    return slots;
   }
 
   /** Forgets the values of every index under `index`. */
   dropBelow(index: number): void {
-    const n = Math.min(index - this.base, this.items.length);
-    if (n <= 0) {
-      if (index > this.base && this.items.length === 0) this.base = index;
-      return;
-    }
-    this.items.splice(0, n);
+    if (index <= this.base) return;
     this.base = index;
+    // The chunks that lie wholly below `index`.
+    const whole = (index >> CHUNK_BITS) - this.firstChunk;
+    if (whole <= 0) return;
+    if (whole >= this.chunks.length) this.chunks = [];
+    else this.chunks.splice(0, whole);
+    this.firstChunk += whole;
   }
 }
 

@@ -55,13 +55,19 @@ type FaultActionBody =
   | { readonly at: number; readonly kind: 'skew'; readonly node: NodeRef; readonly rate: number }
   | { readonly at: number; readonly kind: 'membership'; readonly members: readonly NodeId[] }
   | { readonly at: number; readonly kind: 'transfer'; readonly to: NodeRef }
-  | { readonly at: number; readonly kind: 'burst'; readonly operations: number };
+  | { readonly at: number; readonly kind: 'burst'; readonly operations: number }
+  /**
+   * The closed-loop clients' pace from now on: the pause between one operation and the next,
+   * and how long one attempt waits before the client tries another node. Fields left out keep
+   * their current value; the heal at the end of the fault window restores the scenario's own.
+   */
+  | { readonly at: number; readonly kind: 'load'; readonly thinkMs?: { readonly minMs: number; readonly maxMs: number }; readonly requestTimeoutMs?: number };
 
 export type FaultKind = FaultActionBody['kind'];
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'partition', 'isolate', 'cut', 'bridge', 'heal', 'crash', 'restart', 'corrupt',
-  'link', 'skew', 'membership', 'transfer', 'burst',
+  'link', 'skew', 'membership', 'transfer', 'burst', 'load',
 ];
 
 export const EMPTY_PLAN: FaultPlan = { version: FAULT_PLAN_VERSION, actions: [] };

@@ -43,6 +43,7 @@ const FIELDS: Record<FaultKind, Record<string, { required: boolean; check: Field
   membership: { members: { required: true, check: checkMembers } },
   transfer: { to: { required: true, check: checkRef } },
   burst: { operations: { required: true, check: checkOperations } },
+  load: { thinkMs: { required: false, check: checkRange }, requestTimeoutMs: { required: false, check: checkTimeout } },
 };
 
 function validateAction(action: unknown, nodes: readonly NodeId[], where: string): asserts action is FaultAction {
@@ -73,6 +74,9 @@ function validateAction(action: unknown, nodes: readonly NodeId[], where: string
   }
   for (const [field, spec] of Object.entries(fields)) {
     if (spec.required && !(field in action)) throw new Error(`${here}: missing field "${field}"`);
+  }
+  if (kind === 'load' && action.thinkMs === undefined && action.requestTimeoutMs === undefined) {
+    throw new Error(`${here}: a load action changes nothing without "thinkMs" or "requestTimeoutMs"; give at least one`);
   }
 }
 
@@ -128,6 +132,10 @@ function checkRange(value: unknown, where: string): void {
 
 function checkSkew(value: unknown, where: string): void {
   if (typeof value !== 'number' || !(value > 0 && value <= 100)) throw new Error(`${where} is ${describe(value)}; give a clock rate > 0 (1 = true time, 2 = twice as fast)`);
+}
+
+function checkTimeout(value: unknown, where: string): void {
+  if (typeof value !== 'number' || !(value >= 1 && value <= 60_000)) throw new Error(`${where} is ${describe(value)}; give a number of virtual milliseconds from 1 to 60000`);
 }
 
 function checkOperations(value: unknown, where: string): void {

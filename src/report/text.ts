@@ -97,6 +97,8 @@ export function describeAction(a: FaultAction): string {
       return `transfer leadership to ${a.to}`;
     case 'burst':
       return `burst of ${a.operations} client operations`;
+    case 'load':
+      return `clients' pace: ${[a.thinkMs && `think ${a.thinkMs.minMs}-${a.thinkMs.maxMs} ms`, a.requestTimeoutMs !== undefined && `attempt timeout ${a.requestTimeoutMs} ms`].filter(Boolean).join(', ')}`;
   }
 }
 

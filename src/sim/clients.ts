@@ -18,6 +18,9 @@ export interface WorkloadConfig {
   readonly retryBackoffMs: number;
 }
 
+/** What a 'load' fault changes: the closed-loop clients' pace. */
+export type ClientPace = Pick<WorkloadConfig, 'thinkMs' | 'requestTimeoutMs'>;
+
 export const DEFAULT_WORKLOAD: WorkloadConfig = {
   clients: 3,
   keys: 3,
@@ -77,12 +80,15 @@ export class ClientPool {
   private readonly rngs: Rng[] = [];
   private nextOperationId = 0;
   private stopped = false;
+  private pace: ClientPace;
 
   constructor(
     private readonly config: WorkloadConfig,
     private readonly transport: ClientTransport,
     private readonly rngFor: (client: string) => Rng,
-  ) {}
+  ) {
+    this.pace = { thinkMs: config.thinkMs, requestTimeoutMs: config.requestTimeoutMs };
+  }
 
   start(): void {
     for (let c = 0; c < this.config.clients; c++) this.addClient(`c${c + 1}`, false);
@@ -91,6 +97,16 @@ export class ClientPool {
   /** A burst: `count` extra one-shot clients, each issuing one operation now. */
   burst(count: number): void {
     for (let i = 0; i < count; i++) this.addClient(`b${this.names.length + 1}`, true);
+  }
+
+  /** From now on the clients think and time out attempts as `change` says (the rest stays). */
+  setPace(change: Partial<ClientPace>): void {
+    this.pace = { ...this.pace, ...change };
+  }
+
+  /** Back to the workload's own pace (the heal at the end of the fault window). */
+  restorePace(): void {
+    this.pace = { thinkMs: this.config.thinkMs, requestTimeoutMs: this.config.requestTimeoutMs };
   }
 
   /** No new operations from now on (those outstanding still finish or time out). */
@@ -150,7 +166,7 @@ export class ClientPool {
     const rng = this.rngFor(name);
     this.rngs.push(rng);
     this.leaderGuess.push(rng.int(0, this.transport.nodes.length - 1));
-    const { minMs, maxMs } = this.config.thinkMs;
+    const { minMs, maxMs } = this.pace.thinkMs;
     this.transport.scheduleTick(client, oneShot ? 0 : rng.between(minMs, maxMs), NEXT_OPERATION);
   }
 
@@ -188,7 +204,7 @@ export class ClientPool {
   private attempt(client: number, current: Outstanding): void {
     current.attempt++;
     this.transport.sendRequest(this.leaderGuess[client]!, { client, opId: current.record.id, command: current.command });
-    this.transport.scheduleTick(client, this.config.requestTimeoutMs, current.attempt);
+    this.transport.scheduleTick(client, this.pace.requestTimeoutMs, current.attempt);
   }
 
   private retryOrGiveUp(client: number, current: Outstanding, delayMs: number): void {
@@ -208,7 +224,7 @@ export class ClientPool {
   private finish(client: number): void {
     this.outstanding[client] = undefined;
     if (this.oneShot[client] || this.stopped) return;
-    const { minMs, maxMs } = this.config.thinkMs;
+    const { minMs, maxMs } = this.pace.thinkMs;
     this.transport.scheduleTick(client, this.rngs[client]!.between(minMs, maxMs), NEXT_OPERATION);
   }
 }

@@ -772,7 +772,7 @@ export class Simulation {
         const from = action.from === undefined ? undefined : this.resolve(action.from);
         const to = action.to === undefined ? undefined : this.resolve(action.to);
         if ((action.from !== undefined && !from) || (action.to !== undefined && !to)) return 'skipped: an end of the link could not be resolved';
-        const { at: _at, kind: _kind, from: _from, to: _to, ...rates } = action;
+        const { at: _at, kind: _kind, when: _when, from: _from, to: _to, ...rates } = action;
         network.setBehaviour(from?.index, to?.index, rates);
         return `link ${from?.id ?? '*'} -> ${to?.id ?? '*'}: ${JSON.stringify(rates)}`;
       }
@@ -805,6 +805,12 @@ export class Simulation {
         if (!this.clients) return 'skipped: the run has no clients';
         this.clients.burst(action.operations);
         return `${action.operations} one-shot client operation(s)`;
+      case 'load': {
+        if (!this.clients) return 'skipped: the run has no clients';
+        const { at: _at, kind: _kind, when: _when, ...pace } = action;
+        this.clients.setPace(pace);
+        return `clients' pace ${JSON.stringify(pace)}`;
+      }
     }
   }
 
@@ -828,6 +834,7 @@ export class Simulation {
     for (const action of this.armed) this.recordFault(action, 'skipped: no leader was elected between its time and the end of the fault window');
     this.armed = [];
     this.network.heal();
+    this.clients?.restorePace();
     for (const slot of this.slots) {
       if (slot.clockRate !== 1) this.setClockRate(slot, 1);
       if (!slot.up) this.startNode(slot, true);

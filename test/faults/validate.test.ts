@@ -27,6 +27,8 @@ describe('validatePlan', () => {
       { at: 11, kind: 'membership', members: ['n1', 'n2'] },
       { at: 12, kind: 'transfer', to: 'n3' },
       { at: 13, kind: 'burst', operations: 5 },
+      { at: 14, kind: 'load', thinkMs: { minMs: 0, maxMs: 5 }, requestTimeoutMs: 50 },
+      { at: 15, kind: 'load', requestTimeoutMs: 900 },
     ]);
     expect(validatePlan(ok, nodes, 'p')).toBe(ok);
   });
@@ -53,6 +55,9 @@ describe('validatePlan', () => {
     expect(() => validatePlan({ version: 1, steps: [] }, nodes, 'p')).toThrow(/unknown plan field "steps"/);
     expect(() => validatePlan([], nodes, 'p')).toThrow(/a fault plan must be a JSON object/);
     expect(() => validatePlan(plan([{ at: 0, kind: 'heal', when: 'soon' }]), nodes, 'p')).toThrow(/field "when" is "soon"; leave it out, or give "elected"/);
+    expect(() => validatePlan(plan([{ at: 0, kind: 'load' }]), nodes, 'p')).toThrow(/\(load\): a load action changes nothing without "thinkMs" or "requestTimeoutMs"; give at least one/);
+    expect(() => validatePlan(plan([{ at: 0, kind: 'load', requestTimeoutMs: 0 }]), nodes, 'p')).toThrow(/field "requestTimeoutMs" is 0; give a number of virtual milliseconds from 1 to 60000/);
+    expect(() => validatePlan(plan([{ at: 0, kind: 'load', thinkMs: { minMs: 9, maxMs: 2 } }]), nodes, 'p')).toThrow(/field "thinkMs" is .*; give \{ "minMs": a, "maxMs": b \}/);
   });
 
   it('accepts an action that waits for the next election', () => {

@@ -288,3 +288,17 @@ describe('actions that wait for an election (when: "elected")', () => {
     ]);
   });
 });
+
+describe("'load' actions", () => {
+  const run = (actions: FaultAction[]) =>
+    new Simulation({ seed: 4, factory: createRaft, nodes: NODES, faultWindowMs: 3000, settleMs: 3000, plan: { version: 1, actions } }).run();
+  const invoked = (result: ReturnType<typeof run>, from: number, to: number) => result.history.filter((o) => o.invokeTime >= from && o.invokeTime < to).length;
+
+  it("set the clients' pace from their time to the heal, which restores the scenario's", () => {
+    const calm = run([]);
+    const busy = run([{ at: 1000, kind: 'load', thinkMs: { minMs: 0, maxMs: 0 } }]);
+    expect(invoked(busy, 0, 1000)).toBe(invoked(calm, 0, 1000));
+    expect(invoked(busy, 1000, 3000)).toBeGreaterThan(2 * invoked(calm, 1000, 3000));
+    expect(invoked(busy, 3500, 6000)).toBeLessThan(1.3 * invoked(calm, 3500, 6000));
+  });
+});

@@ -100,6 +100,12 @@ export interface Swarm {
   readonly roleTargeting: number;
   /** Link fault severity. */
   readonly harsh: boolean;
+  /**
+   * Probability that a simple episode waits for the next leader election after its time and
+   * strikes at that very step (`when: "elected"`): votes just cast, a first entry just sent,
+   * nothing of the new term committed — moments that uniformly drawn times almost never hit.
+   */
+  readonly atElections: number;
 }
 
 /**
@@ -108,7 +114,8 @@ export interface Swarm {
  * changes with logs in different states; single faults scattered over the window rarely produce
  * several leader changes in a row, so these episodes do it on purpose:
  *  - leader-churn: crash the current leader, restart it, repeat (1–5 rounds, losses 'all',
- *    'torn' or 'none'), so many terms start with logs that differ in their unsynced suffixes;
+ *    'torn' or 'none'), so many terms start with logs that differ in their unsynced suffixes; a
+ *    round may strike the next leader at its very election, before it commits anything;
  *  - leader-minority: cut the leader (alone, or with one follower) off from the majority while the
  *    clients keep writing to it, then heal — a divergent uncommitted suffix that the new leader
  *    must overwrite; repeated 1–3 times;
@@ -118,9 +125,11 @@ export interface Swarm {
  *  - crash-storm: crash random servers in quick succession (sometimes a majority), restarting
  *    each after a short while, as a power loss or a rolling restart gone wrong;
  *  - membership-churn: a membership change, then the leader crashes or is cut off before the
- *    change can commit, then (once a new leader may have emerged) another, independent change — the
- *    etcd functional tester's member-plus-kill pattern; configuration changes racing leader
- *    changes are where real Raft membership code breaks.
+ *    change can commit (or is cut off just before it), then another, independent change, some
+ *    time later or at the very election of the next leader — the etcd functional tester's
+ *    member-plus-kill pattern; configuration changes racing leader changes are where real Raft
+ *    membership code breaks. Sometimes a committed change comes first, so the race starts from
+ *    a configuration of another size.
  */
 export const COMPOSITES = {
   'leader-churn': ['crash', 'restart'],
@@ -176,7 +185,7 @@ export function planSpace(scenario: Scenario, source = `scenario "${scenario.nam
 }
 
 /** Kinds that can start an episode (heal and restart only close one, unless alone). */
-const EPISODE_KINDS: readonly FaultKind[] = ['partition', 'isolate', 'cut', 'bridge', 'crash', 'corrupt', 'link', 'skew', 'membership', 'transfer', 'burst', 'heal', 'restart'];
+const EPISODE_KINDS: readonly FaultKind[] = ['partition', 'isolate', 'cut', 'bridge', 'crash', 'corrupt', 'link', 'skew', 'membership', 'transfer', 'burst', 'load', 'heal', 'restart'];
 
 export function swarmArbitrary(space: PlanSpace): fc.Arbitrary<Swarm> {
   const allowed = EPISODE_KINDS.filter((k) => space.config.kinds.includes(k) && usable(k, space));
@@ -191,6 +200,7 @@ export function swarmArbitrary(space: PlanSpace): fc.Arbitrary<Swarm> {
     episodes: fc.noBias(fc.integer({ min: 1, max: maxEpisodes })),
     roleTargeting: fc.constantFrom(0, 0.25, 0.6),
     harsh: fc.boolean(),
+    atElections: fc.constantFrom(0, 0.3, 0.7),
   }).map(({ shapes: drawn, ...rest }) => ({ ...rest, kinds: drawn.filter((x): x is FaultKind => !isComposite(x)), composites: drawn.filter(isComposite) }));
 }
 
@@ -223,7 +233,7 @@ export function planArbitraryFor(space: PlanSpace): fc.Arbitrary<FaultPlan> {
   return swarmArbitrary(space).chain((swarm) => {
     if (swarm.kinds.length + swarm.composites.length === 0) return fc.constant({ version: FAULT_PLAN_VERSION, actions: [] } as FaultPlan);
     const episode = fc.oneof(
-      ...swarm.kinds.map((kind) => episodeArbitrary(kind, swarm, space)),
+      ...swarm.kinds.map((kind) => atElection(episodeArbitrary(kind, swarm, space), swarm, space)),
       ...swarm.composites.map((c) => compositeArbitrary(c, swarm, space)),
     );
     // size 'max': the length is drawn from [1, episodes] as asked, not kept near fast-check's
@@ -241,6 +251,21 @@ function toPlan(episodes: readonly (readonly FaultAction[])[], maxActions: numbe
 }
 
 // ---- episodes ------------------------------------------------------------------------------
+
+/**
+ * With the swarm's probability, an episode's first action waits for the next election after its
+ * time, and the episode's later actions move back by the room an election needs. The roll
+ * shrinks toward an episode that does not wait.
+ */
+function atElection(episode: fc.Arbitrary<FaultAction[]>, swarm: Swarm, space: PlanSpace): fc.Arbitrary<FaultAction[]> {
+  if (swarm.atElections === 0) return episode;
+  const waitsFrom = 100 - Math.round(swarm.atElections * 100);
+  return fc.tuple(episode, fc.integer({ min: 0, max: 99 })).map(([actions, roll]) => {
+    if (roll < waitsFrom || actions.length === 0) return actions;
+    const [first, ...rest] = actions;
+    return [{ ...first!, when: 'elected' as const }, ...rest.map((a) => ({ ...a, at: Math.min(space.windowMs, a.at + ELECTION_ROOM_MS) }))];
+  });
+}
 
 function episodeArbitrary(kind: FaultKind, swarm: Swarm, space: PlanSpace): fc.Arbitrary<FaultAction[]> {
   const allowed = (k: FaultKind): boolean => space.config.kinds.includes(k);
@@ -325,27 +350,44 @@ function episodeArbitrary(kind: FaultKind, swarm: Swarm, space: PlanSpace): fc.A
       return fc.tuple(at, fc.oneof(named, fc.constant<NodeRef>('follower'))).map(([t, to]) => [{ at: t, kind: 'transfer', to }]);
     case 'burst':
       return fc.tuple(at, fc.integer({ min: 1, max: swarm.harsh ? 40 : 10 })).map(([t, operations]) => [{ at: t, kind: 'burst', operations }]);
+    case 'load':
+      return loadArbitrary(at);
   }
 }
 
 function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc.Arbitrary<FaultAction[]> {
   const at = timeArbitrary(space);
-  const clip = (t: number): number => Math.min(space.windowMs, t);
+  const clip = (t: number): number => Math.min(space.windowMs, Math.max(space.startMs, t));
   const loss = fc.constantFrom<'all' | 'torn' | 'none'>('all', 'torn', 'none');
   switch (name) {
     case 'leader-churn': {
       // down: how long the old leader stays down; up: how long after its restart the next round
-      // strikes (short: the new leader barely settled; long: logs diverged meanwhile).
+      // strikes (short: the new leader barely settled; long: logs diverged meanwhile). A round
+      // may instead strike the next leader the moment it is elected, when its first entry has
+      // just left and nothing of its term is committed (Figure 8's leaders crash that way).
       // The restart is an option (rarely left out) so that the shrinker can drop it.
-      const round = fc.tuple(loss, fc.option(fc.integer({ min: 30, max: 1500 }), { nil: undefined, freq: 8 }), fc.integer({ min: 50, max: 1500 }));
+      const round = fc.tuple(
+        loss,
+        fc.option(fc.integer({ min: 30, max: 1500 }), { nil: undefined, freq: 8 }),
+        fc.integer({ min: 50, max: 1500 }),
+        fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
+      );
       return fc.tuple(at, fc.noBias(fc.array(round, { minLength: 1, maxLength: 5 }))).map(([t0, rounds]) => {
         const actions: FaultAction[] = [];
         let t = t0;
-        for (const [l, down, up] of rounds) {
-          actions.push({ at: clip(t), kind: 'crash', node: 'leader', loss: l });
-          if (down !== undefined) actions.push({ at: clip(t + down), kind: 'restart', node: 'crashed' });
-          t += (down ?? 0) + up;
-        }
+        let lastCrash = t0;
+        rounds.forEach(([l, down, up, atElection], r) => {
+          // A waiting round is armed right after the previous crash, so that the election it
+          // waits for is the one that crash caused. The first round strikes the leader there is.
+          const waits = atElection && r > 0;
+          const crashAt = waits ? lastCrash + 1 : t;
+          actions.push({ at: clip(crashAt), kind: 'crash', node: 'leader', loss: l, ...(waits ? { when: 'elected' as const } : {}) });
+          // An election takes up to a few hundred ms: the restart leaves room for it.
+          const downFor = down === undefined ? undefined : waits ? down + ELECTION_ROOM_MS : down;
+          if (downFor !== undefined) actions.push({ at: clip(crashAt + downFor), kind: 'restart', node: 'crashed' });
+          lastCrash = crashAt;
+          t = crashAt + (downFor ?? 0) + up;
+        });
         return actions;
       });
     }
@@ -357,12 +399,18 @@ function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc
         ...(kinds.includes('partition') ? [[['leader'], ['*']] as const] : []),
         ...(kinds.includes('partition') && space.nodes.length >= 5 ? [[['leader', 'follower'], ['*']] as const] : []),
       );
-      // A burst of one-shot clients lands at some moment of the stranding (as a fraction of it):
-      // early, its writes reach the stranded leader and become its uncommitted suffix; later,
-      // clients spread over both sides meet a new leader and the old one at once.
-      const burst = kinds.includes('burst') ? fc.option(fc.tuple(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 99 })), { nil: undefined }) : fc.constant(undefined);
+      // A burst of one-shot clients lands at some moment of the stranding (as a fraction of it),
+      // or at the majority's election of a new leader: early, its writes
+      // reach the stranded leader and become its uncommitted suffix; later, clients spread over
+      // both sides meet a new leader and the old one at once — at the election, while the old
+      // one may still believe it leads.
+      const moment = fc.oneof({ arbitrary: fc.integer({ min: 0, max: 99 }), weight: 3 }, { arbitrary: fc.constant('elected' as const), weight: 1 });
+      const burst = kinds.includes('burst') ? fc.option(fc.tuple(fc.integer({ min: 1, max: 20 }), moment), { nil: undefined }) : fc.constant(undefined);
       const { min: slowest } = space.config.skew;
-      const slowClock = kinds.includes('skew') && slowest < 1 ? fc.option(fc.integer({ min: Math.round(slowest * 100), max: 95 }).map((r) => r / 100), { nil: undefined }) : fc.constant(undefined);
+      // Half of the slowed clocks run at the slowest rate allowed: the extreme is where timing
+      // assumptions (leases, CheckQuorum) break first.
+      const slowRate = fc.oneof(fc.constant(slowest), fc.integer({ min: Math.round(slowest * 100), max: 95 }).map((r) => r / 100));
+      const slowClock = kinds.includes('skew') && slowest < 1 ? fc.option(slowRate, { nil: undefined }) : fc.constant(undefined);
       const round = fc.tuple(cut, burst, fc.integer({ min: 200, max: 3000 }), fc.integer({ min: 50, max: 1500 }), slowClock);
       return fc.tuple(at, fc.noBias(fc.array(round, { minLength: 1, maxLength: 3 }))).map(([t0, rounds]) => {
         const actions: FaultAction[] = [];
@@ -372,7 +420,14 @@ function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc
           // It stays slow until a later skew action or the end of the fault window.
           if (rate !== undefined) actions.push({ at: clip(t), kind: 'skew', node: 'leader', rate });
           actions.push(c === 'isolate' ? { at: clip(t), kind: 'isolate', node: 'leader' } : { at: clip(t), kind: 'partition', groups: c });
-          if (operations !== undefined) actions.push({ at: clip(t + 1 + Math.floor((apart * operations[1]) / 100)), kind: 'burst', operations: operations[0] });
+          if (operations !== undefined) {
+            const [count, when] = operations;
+            actions.push(
+              when === 'elected'
+                ? { at: clip(t + 1), kind: 'burst', operations: count, when: 'elected' }
+                : { at: clip(t + 1 + Math.floor((apart * when) / 100)), kind: 'burst', operations: count },
+            );
+          }
           actions.push({ at: clip(t + apart), kind: 'heal' });
           t += apart + together;
         }
@@ -395,23 +450,74 @@ function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc
     }
     case 'membership-churn': {
       const strike = fc.constantFrom(...leaderStrikes(space.config.kinds));
-      // The strike lands 0–300 ms after the change (before or after it commits); the second
-      // change, drawn independently of the first, comes 150–2000 ms after the strike; the old
-      // leader returns (restart or heal) before or after it.
+      // Optionally a prelude: a first change, given time to commit, so that the changes below
+      // start from another configuration than the initial one (of an even size, say, where two
+      // single-server changes of different leaders can have disjoint majorities).
+      const prelude = fc.oneof(
+        { arbitrary: fc.constant(undefined), weight: 2 },
+        { arbitrary: fc.tuple(membershipChangeArbitrary(space), fc.integer({ min: 300, max: 1500 })), weight: 1 },
+      );
+      const changes = prelude.chain((p) => {
+        const base = p === undefined ? space.initialMembers : p[0][0];
+        return fc.tuple(fc.constant(p), membershipChangeFrom(base, space.nodes), membershipChangeFrom(base, space.nodes));
+      });
+      // The strike lands up to 300 ms after the change (before or after it commits) or, when it
+      // isolates, up to 100 ms before it: the change then goes to a leader already cut off and
+      // stays uncommitted in its log. The second change, drawn independently of the first, comes
+      // 150–2000 ms after the strike, or at the first election after it, before the new leader
+      // has committed anything of its term. The old leader returns (restart or heal) before or after it.
       return fc
-        .tuple(at, membershipChangeArbitrary(space), membershipChangeArbitrary(space), strike, loss, fc.integer({ min: 0, max: 300 }), fc.integer({ min: 150, max: 2000 }), fc.integer({ min: 50, max: 3000 }))
-        .map(([t, [first], [second], how, l, strikeAfter, secondAfter, backAfter]) => {
-          const struck = t + strikeAfter;
-          return [
+        .tuple(
+          at,
+          changes,
+          strike,
+          loss,
+          fc.integer({ min: -100, max: 300 }),
+          fc.option(fc.integer({ min: 150, max: 2000 }), { nil: undefined, freq: 3 }),
+          fc.integer({ min: 50, max: 3000 }),
+        )
+        .map(([t0, [p, [first], [second]], how, l, offset, secondAfter, backAfter]) => {
+          const actions: FaultAction[] = [];
+          if (p !== undefined) actions.push({ at: clip(t0), kind: 'membership', members: p[0][0] });
+          const t = p === undefined ? t0 : t0 + p[1];
+          // A crashed leader takes no change: only an isolation may come first.
+          const struck = t + (how === 'crash' ? Math.max(0, offset) : offset);
+          actions.push(
             { at: clip(t), kind: 'membership', members: first },
             how === 'crash' ? { at: clip(struck), kind: 'crash', node: 'leader', loss: l } : { at: clip(struck), kind: 'isolate', node: 'leader' },
-            { at: clip(struck + secondAfter), kind: 'membership', members: second },
+            secondAfter === undefined
+              ? { at: clip(struck + 1), kind: 'membership', members: second, when: 'elected' }
+              : { at: clip(struck + secondAfter), kind: 'membership', members: second },
             how === 'crash' ? { at: clip(struck + backAfter), kind: 'restart', node: 'crashed' } : { at: clip(struck + backAfter), kind: 'heal' },
-          ] satisfies FaultAction[];
+          );
+          return actions;
         });
     }
   }
 }
+
+/**
+ * The clients' pace from some moment to the heal: busy (writes faster than a round trip, so logs
+ * grow long, batches fill and snapshots follow) or sparse (long idle stretches of heartbeats
+ * only); and attempt timeouts from far below an election timeout (clients hop between servers,
+ * retrying, and find a new leader at once) to well above it.
+ */
+function loadArbitrary(at: fc.Arbitrary<number>): fc.Arbitrary<FaultAction[]> {
+  const think = fc.oneof(
+    fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 20 })).map(([minMs, spread]) => ({ minMs, maxMs: minMs + spread })),
+    fc.tuple(fc.integer({ min: 50, max: 300 }), fc.integer({ min: 0, max: 300 })).map(([minMs, spread]) => ({ minMs, maxMs: minMs + spread })),
+  );
+  const timeout = fc.oneof(fc.integer({ min: 20, max: 150 }), fc.integer({ min: 151, max: 1000 }));
+  const pace = fc.oneof(
+    think.map((thinkMs) => ({ thinkMs })),
+    timeout.map((requestTimeoutMs) => ({ requestTimeoutMs })),
+    fc.tuple(think, timeout).map(([thinkMs, requestTimeoutMs]) => ({ thinkMs, requestTimeoutMs })),
+  );
+  return fc.tuple(at, pace).map(([t, p]) => [{ at: t, kind: 'load', ...p }]);
+}
+
+/** Room left for an election before the next action of an episode that waits for one. */
+const ELECTION_ROOM_MS = 400;
 
 function timeArbitrary(space: PlanSpace): fc.Arbitrary<number> {
   return fc.integer({ min: Math.ceil(space.startMs), max: Math.floor(space.windowMs) });
@@ -467,29 +573,33 @@ function membershipArbitrary(
   });
 }
 
-/** A membership change and the one that undoes it, as [first members, second members]. */
+/** A membership change of the initial members and the one that undoes it, as [first members, second members]. */
 function membershipChangeArbitrary(space: PlanSpace): fc.Arbitrary<[NodeId[], NodeId[]]> {
-  const initial = space.initialMembers;
-  const spare = space.nodes.filter((n) => !initial.includes(n));
+  return membershipChangeFrom(space.initialMembers, space.nodes);
+}
+
+/** A membership change of `base` (servers from `nodes`) and the one back to `base`. */
+function membershipChangeFrom(base: readonly NodeId[], nodes: readonly NodeId[]): fc.Arbitrary<[NodeId[], NodeId[]]> {
+  const spare = nodes.filter((n) => !base.includes(n));
   const changes: fc.Arbitrary<[NodeId[], NodeId[]]>[] = [];
   // Remove a member, then add it back.
-  if (initial.length >= 2) changes.push(fc.constantFrom(...initial).map((x) => [initial.filter((m) => m !== x), [...initial]]));
+  if (base.length >= 2) changes.push(fc.constantFrom(...base).map((x) => [base.filter((m) => m !== x), [...base]]));
   // Add a spare server, then remove it again.
-  if (spare.length > 0) changes.push(fc.constantFrom(...spare).map((x) => [[...initial, x], [...initial]]));
+  if (spare.length > 0) changes.push(fc.constantFrom(...spare).map((x) => [[...base, x], [...base]]));
   // Remove two members at once, then add them back: a change of two servers goes through joint
   // consensus (C_old,new), which single-server changes never reach — without this, a cluster with
   // no spare servers (the default scenario) never exercised joint consensus at all.
-  if (initial.length >= 4) {
+  if (base.length >= 4) {
     changes.push(
-      fc.tuple(fc.constantFrom(...initial), fc.integer({ min: 1, max: initial.length - 1 })).map(([x, offset]) => {
-        const y = initial[(initial.indexOf(x) + offset) % initial.length]!;
-        return [initial.filter((m) => m !== x && m !== y), [...initial]];
+      fc.tuple(fc.constantFrom(...base), fc.integer({ min: 1, max: base.length - 1 })).map(([x, offset]) => {
+        const y = base[(base.indexOf(x) + offset) % base.length]!;
+        return [base.filter((m) => m !== x && m !== y), [...base]];
       }),
     );
   }
   // Replace a member by a spare.
-  if (spare.length > 0 && initial.length >= 2) {
-    changes.push(fc.tuple(fc.constantFrom(...initial), fc.constantFrom(...spare)).map(([out, inn]) => [[...initial.filter((m) => m !== out), inn], [...initial]]));
+  if (spare.length > 0 && base.length >= 2) {
+    changes.push(fc.tuple(fc.constantFrom(...base), fc.constantFrom(...spare)).map(([out, inn]) => [[...base.filter((m) => m !== out), inn], [...base]]));
   }
   return fc.oneof(...changes);
 }

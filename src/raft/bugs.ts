@@ -170,31 +170,34 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
 
 /*
  * Zoo results with the default scenario's generator (raftsim zoo --budget-runs 3000, base seed 1):
- * found — prevote-counts-as-vote (run 1), apply-uncommitted (4), vote-count-not-set (3),
- * skip-prevlog-check (5), no-client-dedup (10), disruptive-removed-server (14, by
- * leadership-stability), read-without-leadership-check (70), weak-uptodate-check (72),
- * ack-before-fsync (315), vote-not-persisted (542), corrupt-entry-truncate (1027),
- * candidate-no-retry (1867, by liveness-after-heal), joint-consensus-union-quorum (2572, from a
- * membership-churn episode). Not found within 3000 runs, and why (each reason read off the
- * reference's code and, where stated, a probe):
+ * found — prevote-counts-as-vote (run 1), vote-count-not-set (4), disruptive-removed-server (6, by
+ * leadership-stability), no-client-dedup (8), vote-not-persisted (11), skip-prevlog-check (11),
+ * apply-uncommitted (11), read-without-leadership-check (23), weak-uptodate-check (130),
+ * unsafe-lease-read (178, a burst of clients at the election of a stranded slow-clocked
+ * leader's successor), ack-before-fsync (212), candidate-no-retry (652, by liveness-after-heal).
+ * Not found within 3000 runs, and why (each reason read off the reference's code and, where
+ * stated, a probe):
  *  - figure8-commit-old-term: a new leader appends a no-op of its term, and the old-term entry
  *    travels in the same AppendEntries, so it commits the legitimate way; the bug shows only when
  *    a follower acknowledges the old entry but not the no-op (a 64-entry batch boundary between
- *    them), the leader then crashes, and a server with a higher last term wins;
+ *    them), the leader then crashes, and a server with a higher last term wins. With snapshots
+ *    every 64 applied entries a log rarely holds more than one batch beyond a follower's match;
  *  - commit-beyond-verified-prefix: the follower must accept a request whose entries all match
  *    while it holds a stale tail past them and leaderCommit reaches into that tail; fast back-off
- *    stops at the first conflicting entry, which the next request then overwrites, so this needs
- *    a 64-entry batch boundary right before the stale tail;
- *  - unsafe-lease-read: the stale read needs a write acknowledged by the new leader, then a read
- *    at the old one inside its lease (one minimum election timeout on its clock: at most 300 ms
- *    with the generator's slowest clock, 0.5x). The clients find the new leader only after their
- *    400 ms request timeout; a hand-made plan (slowed and isolated leader, a burst of one-shot
- *    clients 100–400 ms later) gave 0 violations in 100 seeds;
+ *    stops at the first conflicting entry, which the next request then overwrites, and a
+ *    heartbeat's prevLogIndex is the leader's last index, so this needs a 64-entry batch
+ *    boundary right before the stale tail;
  *  - config-change-before-term-commit: the change must start between a leader's election and the
- *    commit of its no-op (one round trip, a few ms) while an older uncommitted configuration
- *    lives on another server;
+ *    commit of its no-op (the generator now asks for changes at elections) while an older
+ *    uncommitted configuration lives on another server, and the two single-server changes must
+ *    have disjoint majorities (an even-sized base configuration) for the old leader to win again;
  *  - snapshot-drops-newer-log: a snapshot is sent only to a follower whose nextIndex fell under the
  *    leader's snapshot, and installed only above the follower's commitIndex; the follower must
  *    also hold the snapshot's last entry and newer ones, i.e. the leader must underestimate it
- *    (fast back-off to a term boundary below the snapshot).
+ *    (fast back-off to a term boundary below the snapshot);
+ *  - corrupt-entry-truncate and joint-consensus-union-quorum: reachable by the generator but rare
+ *    (an earlier generator found them at runs 1027 and 2572 of the same hunt, by the luck of the
+ *    draw; about 1 in 3000 runs either way): the first needs a corrupted committed entry on a
+ *    server whose vote then elects a leader lacking it while its other holders are down, the
+ *    second a partition that splits C_new while a leader sits in the joint configuration.
  */

@@ -77,6 +77,26 @@ describe('generatePlan', () => {
     expect(some(churn)).toBeGreaterThan(5);
   });
 
+  it('aims at elections and varies the load: episodes that wait for the next leader, bursts at the majority\'s election, client pace', () => {
+    const all = plans(defaultScenario, 400).map((p) => p.actions);
+    const some = (pred: (actions: readonly FaultAction[]) => boolean): number => all.filter(pred).length;
+    // A simple episode waiting for an election (its closing half moved back by the election's room).
+    expect(some((as) => as.some((a) => a.when === 'elected' && (((a.kind === 'crash' || a.kind === 'isolate') && a.node !== 'leader') || a.kind === 'partition')))).toBeGreaterThan(10);
+    // Leader churn striking the next leader at its election, armed right after the previous crash.
+    expect(some((as) => as.some((a, i) => a.kind === 'crash' && a.node === 'leader' && a.when === undefined && as.slice(i + 1).some((b) => b.kind === 'crash' && b.when === 'elected' && b.at === a.at + 1)))).toBeGreaterThan(3);
+    // A stranded leader, and a burst of clients at the majority's election.
+    expect(some((as) => as.some((a, i) => (a.kind === 'isolate' || a.kind === 'partition') && as.slice(i + 1).some((b) => b.kind === 'burst' && b.when === 'elected' && b.at === a.at + 1)))).toBeGreaterThan(3);
+    // Membership churn: a change at the next election, and a change to a leader isolated just before.
+    expect(some((as) => as.some((a) => a.kind === 'membership' && a.when === 'elected'))).toBeGreaterThan(5);
+    expect(some((as) => as.some((a, i) => a.kind === 'isolate' && a.node === 'leader' && as.slice(i + 1).some((b) => b.kind === 'membership' && b.at - a.at <= 100)))).toBeGreaterThan(3);
+    // Busy and sparse clients, short and long attempt timeouts.
+    const loads = all.flat().flatMap((a) => (a.kind === 'load' ? [a] : []));
+    expect(loads.filter((a) => a.thinkMs !== undefined && a.thinkMs.maxMs <= 25).length).toBeGreaterThan(5);
+    expect(loads.filter((a) => a.thinkMs !== undefined && a.thinkMs.minMs >= 50).length).toBeGreaterThan(5);
+    expect(loads.filter((a) => a.requestTimeoutMs !== undefined && a.requestTimeoutMs < 150).length).toBeGreaterThan(3);
+    expect(loads.filter((a) => a.requestTimeoutMs !== undefined && a.requestTimeoutMs > 500).length).toBeGreaterThan(3);
+  });
+
   it('respects the scenario generator config', () => {
     const only: Scenario = { ...defaultScenario, generate: { kinds: ['crash', 'restart'], maxActions: 4 } };
     for (const plan of plans(only, 100)) {

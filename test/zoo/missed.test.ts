@@ -143,6 +143,30 @@ const COMMIT_BEYOND_VERIFIED_PREFIX: MissedCase = {
   ],
 };
 
+/*
+ * Ongaro's single-server membership bug (raft-dev, 2015), on four servers. Leader n4 (term 1)
+ * removes n1 — C_x = {n2,n3,n4} at index 20 — and is cut off at once, so only n4 holds C_x.
+ * n2 wins term 2 under {n1..n4} with n1 and n3; n3 is isolated the moment n2 is elected (it never
+ * gets n2's no-op) and n2, before committing anything of its term, removes n3: C_y = {n1,n2,n4},
+ * whose majority n1 + n2 commits the no-op, C_y and more. The quorums of C_x and C_y do not
+ * intersect: n4 and n3 (last term 1, shorter log) are a majority of C_x, so n4 wins term 3
+ * without n2's committed entries. The reference refuses n2's change until its no-op commits,
+ * which needs three of the four servers.
+ */
+const CONFIG_CHANGE_BEFORE_TERM_COMMIT: MissedCase = {
+  bug: 'config-change-before-term-commit',
+  check: 'leader-completeness',
+  scenario: { ...defaultScenario, name: 'config-change-before-term-commit', nodes: 4, faultWindowMs: 3000 },
+  seed: 1,
+  actions: [
+    { at: 800, kind: 'membership', members: ['n2', 'n3', 'n4'] },
+    { at: 800, kind: 'partition', groups: [['n4'], ['n1', 'n2', 'n3']] },
+    { at: 900, kind: 'isolate', node: 'n3', when: 'elected' },
+    { at: 900, kind: 'membership', members: ['n1', 'n2', 'n4'], when: 'elected' },
+    { at: 1200, kind: 'partition', groups: [['n4', 'n3'], ['n1', 'n2']] },
+  ],
+};
+
 describe('zoo bugs the generator misses are caught by a fixed plan, and the reference passes it', () => {
   it('corrupt-entry-truncate: leader-completeness, corrupted then restarted server votes on its cut log', () => {
     expectCaught(CORRUPT_ENTRY_TRUNCATE);
@@ -158,5 +182,9 @@ describe('zoo bugs the generator misses are caught by a fixed plan, and the refe
 
   it('commit-beyond-verified-prefix: state-machine-safety, a repaired hole brings a stale tail back past an underestimate', () => {
     expectCaught(COMMIT_BEYOND_VERIFIED_PREFIX);
+  });
+
+  it('config-change-before-term-commit: leader-completeness, new leader changes membership before its no-op commits (four servers)', () => {
+    expectCaught(CONFIG_CHANGE_BEFORE_TERM_COMMIT);
   });
 });

@@ -45,11 +45,29 @@ export const durability: CheckerDefinition = {
   create(cluster: ClusterInfo): Checker {
     const logs = Observations.forRun(cluster);
     const me = logs.subscribe();
-    /** Per node, in one map lookup a step: the acknowledged indexes its log lacks, its leadership. */
-    const nodes = new Map<NodeId, { mirror: LogMirror | undefined; missing: Set<number>; leaderTerm: number | undefined; term: number }>();
+    /** By node slot (Observations.slotOf): the acknowledged indexes its log lacks, its leadership. */
+    const nodes: ({ mirror: LogMirror | undefined; missing: Set<number>; leaderTerm: number | undefined; term: number } | undefined)[] = [];
     const acks = new IndexWindow<Ack>();
     let highestAck = 0;
-    let ackList: Ack[] = [];
+    /**
+     * The acknowledged writes (puts and appends) by key, in the order acknowledged, what rule 2
+     * judges; and the acknowledged puts by command (a command may be applied at two indexes).
+     * Kept as the acknowledgements come, while they are at hand: gathered at the end, they cost
+     * a cache miss or more each.
+     */
+    const writesByKey = new Map<string, Ack[]>();
+    const putsById = new Map<string, Ack[]>();
+    const keep = (ack: Ack) => {
+      const op = ack.command.op;
+      if (op.type === 'get') return;
+      const list = writesByKey.get(op.key);
+      if (list) list.push(ack);
+      else writesByKey.set(op.key, [ack]);
+      if (op.type !== 'put') return;
+      const same = putsById.get(ack.command.id);
+      if (same) same.push(ack);
+      else putsById.set(ack.command.id, [ack]);
+    };
     /** Whether some node applied each index (from onApply), and the puts per key by index. */
     const seen = new IndexWindow<boolean>();
     /** Every index 1..contiguous was applied by some node. */
@@ -75,7 +93,13 @@ export const durability: CheckerDefinition = {
         puts.splice(0, n);
       }
       prunedTo = to;
-      ackList = ackList.filter((ack) => ack.index > to || !supersededBelowWatermark(ack));
+      const kept = (ack: Ack) => ack.index > to || !supersededBelowWatermark(ack);
+      for (const [key, list] of writesByKey) writesByKey.set(key, list.filter(kept));
+      for (const [id, list] of putsById) {
+        const still = list.filter(kept);
+        if (still.length > 0) putsById.set(id, still);
+        else putsById.delete(id);
+      }
       acks.dropBelow(to + 1);
       seen.dropBelow(Math.min(to, contiguous) + 1);
     };
@@ -87,13 +111,13 @@ export const durability: CheckerDefinition = {
       else set.add(index);
     };
 
-    const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
+    const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      let state = nodes.get(node);
-      if (!state) nodes.set(node, (state = { mirror: undefined, missing: new Set(), leaderTerm: undefined, term: 0 }));
+      let state = nodes[slot];
+      if (!state) nodes[slot] = state = { mirror: undefined, missing: new Set(), leaderTerm: undefined, term: 0 };
       state.term = view.term;
-      const mirror = (state.mirror = logs.sync(me, node, log));
+      const mirror = (state.mirror = logs.sync(me, slot, log));
       const change = mirror.change;
       if (mirror.snapshotIndex >= prunedTo + PRUNE_BATCH) {
         const to = logs.watermark();
@@ -129,21 +153,20 @@ export const durability: CheckerDefinition = {
     };
 
     return {
-      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
-      onRestart: look,
+      afterStep: logs.stepHook(look, { skipUnchanged: true }),
+      onRestart: (node, view, time) => look(node, view, time, logs.slotOf(node)),
       onCrash(node) {
         logs.forget(node);
-        const state = nodes.get(node);
+        const state = nodes[logs.slotOf(node)];
         if (state) state.leaderTerm = undefined;
       },
       onApply(_node, index, command) {
-        if (index <= prunedTo) return undefined;
-        if (seen.get(index) === undefined && isClientCommand(command)) {
-          if (command.op.type === 'put') {
-            let puts = putsByKey.get(command.op.key);
-            if (!puts) putsByKey.set(command.op.key, (puts = []));
-            puts.push({ index, id: command.id });
-          }
+        // Only the first apply of an index tells anything new (every node applies every index).
+        if (index <= prunedTo || seen.get(index) !== undefined) return undefined;
+        if (isClientCommand(command) && command.op.type === 'put') {
+          let puts = putsByKey.get(command.op.key);
+          if (!puts) putsByKey.set(command.op.key, (puts = []));
+          puts.push({ index, id: command.id });
         }
         seen.set(index, true);
         while (seen.get(contiguous + 1)) contiguous++;
@@ -152,10 +175,10 @@ export const durability: CheckerDefinition = {
       onAcknowledged(command, node, index, time): Violation | undefined {
         if (!(index > 0)) return undefined;
         const key = commandKey(command);
-        const ack: Ack = { command, key, node, index, time, term: nodes.get(node)?.term ?? 0 };
+        const ack: Ack = { command, key, node, index, time, term: nodes[logs.slotOf(node)]?.term ?? 0 };
         if (index <= prunedTo) {
           // Late: every node's snapshot covers the index. Only the final-state rule can still judge it.
-          if (!supersededBelowWatermark(ack)) ackList.push(ack);
+          if (!supersededBelowWatermark(ack)) keep(ack);
           return undefined;
         }
         const known = acks.get(index);
@@ -168,26 +191,15 @@ export const durability: CheckerDefinition = {
         }
         acks.set(index, ack);
         if (index > highestAck) highestAck = index;
-        ackList.push(ack);
-        for (const state of nodes.values()) {
-          if (!state.mirror?.holds(index, undefined, key)) state.missing.add(index);
+        keep(ack);
+        for (const state of nodes) {
+          if (state && !state.mirror?.holds(index, undefined, key)) state.missing.add(index);
         }
         return undefined;
       },
       finish(record: RunRecord): Violation | undefined {
-        // Writes by key in index order, and by command (a command may be applied at two indexes).
-        const byKey = new Map<string, Ack[]>();
-        const byCommand = new Map<string, Ack[]>();
-        for (const ack of ackList) {
-          const op = ack.command.op;
-          if (op.type === 'get') continue;
-          let list = byKey.get(op.key);
-          if (!list) byKey.set(op.key, (list = []));
-          list.push(ack);
-          let same = byCommand.get(ack.command.id);
-          if (!same) byCommand.set(ack.command.id, (same = []));
-          same.push(ack);
-        }
+        // Writes by key in index order (acknowledged nearly in that order: the sort is cheap).
+        const byKey = writesByKey;
         for (const list of byKey.values()) list.sort((a, b) => a.index - b.index);
         for (const [node, state] of record.finalStates) {
           const upTo = state.appliedIndex;
@@ -211,7 +223,7 @@ export const durability: CheckerDefinition = {
             const last = lastPut(putsByKey.get(key), upTo) ?? lastPrunedPut.get(key);
             let from = 0;
             if (last !== undefined) {
-              for (const ack of byCommand.get(last.id) ?? []) {
+              for (const ack of putsById.get(last.id) ?? []) {
                 const violation = ack.index < last.index && ack.command.op.key === key ? judge(ack) : undefined;
                 if (violation) return violation;
               }

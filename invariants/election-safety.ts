@@ -28,10 +28,9 @@ export const electionSafety: CheckerDefinition = {
       };
     };
     const views = Observations.forRun(cluster);
-    const me = views.subscribe();
     return {
       // An unchanged view (same role and term) was judged at its first sighting.
-      afterStep: views.stepHook((node, view, time) => (views.unchanged(me, node, view) ? undefined : look(node, view, time))),
+      afterStep: views.stepHook(look, { skipUnchanged: true }),
       onRestart: look,
       onCrash: (node) => views.forget(node),
     };

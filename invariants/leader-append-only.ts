@@ -17,21 +17,19 @@ export const leaderAppendOnly: CheckerDefinition = {
   create(cluster: ClusterInfo): Checker {
     const logs = Observations.forRun(cluster);
     const me = logs.subscribe();
-    /** Per node: the term it was leader of at its previous view in this incarnation. */
-    const nodes = new Map<NodeId, { leading: { term: number; since: number } | undefined }>();
-    const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
+    /** By node slot (Observations.slotOf): the term it was leader of at its previous view in this incarnation. */
+    const leading: ({ term: number; since: number } | undefined)[] = [];
+    const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      let self = nodes.get(node);
-      if (!self) nodes.set(node, (self = { leading: undefined }));
-      const was = self.leading;
+      const was = leading[slot];
       const stillLeader = was !== undefined && view.role === 'leader' && view.term === was.term;
-      const mirror = logs.sync(me, node, log);
+      const mirror = logs.sync(me, slot, log);
       const change = mirror.change;
       if (view.role === 'leader') {
-        if (!stillLeader) self.leading = { term: view.term, since: time };
+        if (!stillLeader) leading[slot] = { term: view.term, since: time };
       } else {
-        self.leading = undefined;
+        leading[slot] = undefined;
       }
       if (!stillLeader || change.replaced.length === 0) return undefined;
       const first = change.replaced[0]!;
@@ -45,13 +43,12 @@ export const leaderAppendOnly: CheckerDefinition = {
       };
     };
     return {
-      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
+      afterStep: logs.stepHook(look, { skipUnchanged: true }),
       onCrash(node) {
         logs.forget(node);
-        const self = nodes.get(node);
-        if (self) self.leading = undefined;
+        leading[logs.slotOf(node)] = undefined;
       },
-      onRestart: look,
+      onRestart: (node, view, time) => look(node, view, time, logs.slotOf(node)),
     };
   },
 };

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, Observations, showEntry, showKey, showTime } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, showEntry, showKey, showTime, timeChunk } from './util.ts';
 
 interface Registered {
   readonly key: string;
@@ -30,24 +30,27 @@ export const logMatching: CheckerDefinition = {
     const me = logs.subscribe();
     /**
      * What the first log holding (index, term) held. Most indexes only ever see one term, so the
-     * first term of each index lives in flat windows and any other term of that index in an
+     * first term of each index and its record live in flat windows, a window per field (no
+     * object per index for the collector to copy), and any other term of that index in an
      * overflow map. Indexes at or below the run's watermark (every node's snapshot covers them,
      * see Observations.watermark) can never be shown again, so their records are dropped.
      */
     const firstTerm = new IndexWindow<number>();
-    const firstEntry = new IndexWindow<Registered>();
+    const firstKey = new IndexWindow<string>();
+    const firstPrevTerm = new IndexWindow<number>();
+    const firstNode = new IndexWindow<NodeId>();
+    const firstTime = new IndexWindow<number>(timeChunk);
     const others = new Map<string, Registered>();
     let prunedTo = 0;
     const prune = (to: number) => {
       prunedTo = to;
-      firstTerm.dropBelow(to + 1);
-      firstEntry.dropBelow(to + 1);
+      for (const window of [firstTerm, firstKey, firstPrevTerm, firstNode, firstTime]) window.dropBelow(to + 1);
       for (const slot of others.keys()) if (Number(slot.slice(0, slot.indexOf('/'))) <= to) others.delete(slot);
     };
-    const look = (node: NodeId, view: NodeView, time: number): Violation | undefined => {
+    const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
       const log = view.log;
       if (!log) return undefined;
-      const mirror = logs.sync(me, node, log);
+      const mirror = logs.sync(me, slot, log);
       const change = mirror.change;
       if (mirror.snapshotIndex >= prunedTo + PRUNE_BATCH) {
         const to = logs.watermark();
@@ -67,11 +70,16 @@ export const logMatching: CheckerDefinition = {
         const known = firstTerm.get(i);
         if (known === undefined) {
           firstTerm.set(i, term);
-          firstEntry.set(i, { key, prevTerm, node, time });
+          firstKey.set(i, key);
+          firstPrevTerm.set(i, prevTerm);
+          firstNode.set(i, node);
+          firstTime.set(i, time);
           continue;
         }
         if (known === term) {
-          first = firstEntry.get(i)!;
+          // The common case: the same entry again (a follower receiving what the leader holds).
+          if (firstKey.get(i) === key && firstPrevTerm.get(i) === prevTerm) continue;
+          first = { key: firstKey.get(i)!, prevTerm: firstPrevTerm.get(i)!, node: firstNode.get(i)!, time: firstTime.get(i)! };
         } else {
           const slot = `${i}/${term}`;
           first = others.get(slot);
@@ -80,7 +88,6 @@ export const logMatching: CheckerDefinition = {
             continue;
           }
         }
-        // The common case: the same entry again (a follower receiving what the leader holds).
         if (first.key === key && first.prevTerm === prevTerm) continue;
         if (first.key !== key) {
           return {
@@ -102,8 +109,8 @@ export const logMatching: CheckerDefinition = {
       return undefined;
     };
     return {
-      afterStep: logs.stepHook((node, view, time) => (logs.unchanged(me, node, view) ? undefined : look(node, view, time))),
-      onRestart: look,
+      afterStep: logs.stepHook(look, { skipUnchanged: true }),
+      onRestart: (node, view, time) => look(node, view, time, logs.slotOf(node)),
       onCrash: (node) => logs.forget(node),
     };
   },

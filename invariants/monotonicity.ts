@@ -24,23 +24,22 @@ export const monotonicity: CheckerDefinition = {
   scope: 'step',
   needs: [],
   create(cluster: ClusterInfo): Checker {
-    const live = new Map<NodeId, Seen>();
-    const applied = new Map<NodeId, number>();
+    const views = Observations.forRun(cluster);
+    /** By node slot (Observations.slotOf): the live incarnation's last view, its applied index. */
+    const live: (Seen | undefined)[] = [];
+    const applied: (number | undefined)[] = [];
     const beforeCrash = new Map<NodeId, Seen>();
     /** Nodes whose synced state a storage fault hit since their last restart: they may lose term and vote. */
     const corrupted = new Set<NodeId>();
-    const remember = (node: NodeId, view: NodeView, time: number) => {
-      live.set(node, { term: view.term, votedFor: view.votedFor, commitIndex: view.commitIndex, time });
+    const remember = (slot: number, view: NodeView, time: number) => {
+      live[slot] = { term: view.term, votedFor: view.votedFor, commitIndex: view.commitIndex, time };
     };
-    const views = Observations.forRun(cluster);
-    const me = views.subscribe();
     return {
-      afterStep: views.stepHook((node, view, time): Violation | undefined => {
-        // An unchanged view (same term, vote and commit index) changes nothing here.
-        if (views.unchanged(me, node, view)) return undefined;
-        const prev = live.get(node);
+      // An unchanged view (same term, vote and commit index) changes nothing here.
+      afterStep: views.stepHook((node, view, time, slot): Violation | undefined => {
+        const prev = live[slot];
         if (!prev) {
-          remember(node, view, time);
+          remember(slot, view, time);
           return undefined;
         }
         if (view.term < prev.term) {
@@ -55,30 +54,32 @@ export const monotonicity: CheckerDefinition = {
         prev.commitIndex = view.commitIndex;
         prev.time = time;
         return undefined;
-      }),
+      }, { skipUnchanged: true }),
       onApply(node, index) {
-        applied.set(node, index);
+        applied[views.slotOf(node)] = index;
         return undefined;
       },
       onRestore(node, index): Violation | undefined {
-        const before = applied.get(node) ?? 0;
-        applied.set(node, index);
+        const slot = views.slotOf(node);
+        const before = applied[slot] ?? 0;
+        applied[slot] = index;
         if (index >= before) return undefined;
         return { invariant: 'monotonicity', message: `${node} installed a snapshot at index ${index} after applying up to index ${before}: its applied index went back` };
       },
       onCrash(node, time) {
         views.forget(node);
-        const last = live.get(node);
+        const slot = views.slotOf(node);
+        const last = live[slot];
         if (last) beforeCrash.set(node, { ...last, time });
-        live.delete(node);
-        applied.delete(node);
+        live[slot] = undefined;
+        applied[slot] = undefined;
       },
       onStorageFault(node) {
         corrupted.add(node);
       },
       onRestart(node, view, time): Violation | undefined {
         const before = beforeCrash.get(node);
-        remember(node, view, time);
+        remember(views.slotOf(node), view, time);
         if (corrupted.delete(node)) return undefined; // one-vote-per-term still guards its votes
         if (!before) return undefined;
         if (view.term < before.term) {

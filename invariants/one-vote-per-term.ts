@@ -12,12 +12,14 @@ export const oneVotePerTerm: CheckerDefinition = {
   scope: 'step',
   needs: ['votedFor'],
   create(cluster: ClusterInfo): Checker {
-    const votes = new Map<NodeId, { byTerm: Map<number, { candidate: NodeId; time: number }>; lastTerm: number; lastCandidate: NodeId | null }>();
-    const look = (node: NodeId, view: NodeView, time: number) => {
+    const views = Observations.forRun(cluster);
+    /** By node slot (Observations.slotOf). */
+    const votes: ({ byTerm: Map<number, { candidate: NodeId; time: number }>; lastTerm: number; lastCandidate: NodeId | null } | undefined)[] = [];
+    const look = (node: NodeId, view: NodeView, time: number, slot: number) => {
       const candidate = view.votedFor;
       if (candidate === undefined || candidate === null) return undefined;
-      let seen = votes.get(node);
-      if (!seen) votes.set(node, (seen = { byTerm: new Map(), lastTerm: -1, lastCandidate: null }));
+      let seen = votes[slot];
+      if (!seen) votes[slot] = seen = { byTerm: new Map(), lastTerm: -1, lastCandidate: null };
       // Fast path: the same vote as at this node's previous step.
       if (seen.lastTerm === view.term && seen.lastCandidate === candidate) return undefined;
       seen.lastTerm = view.term;
@@ -34,12 +36,10 @@ export const oneVotePerTerm: CheckerDefinition = {
         message: `${node} voted twice in term ${view.term}: for ${first.candidate} (seen at ${showTime(first.time)}) and for ${candidate} (at ${showTime(time)})`,
       };
     };
-    const views = Observations.forRun(cluster);
-    const me = views.subscribe();
     return {
       // An unchanged view (same term and vote) was judged at its first sighting.
-      afterStep: views.stepHook((node, view, time) => (views.unchanged(me, node, view) ? undefined : look(node, view, time))),
-      onRestart: look,
+      afterStep: views.stepHook(look, { skipUnchanged: true }),
+      onRestart: (node, view, time) => look(node, view, time, views.slotOf(node)),
       onCrash: (node) => views.forget(node),
     };
   },

@@ -1,7 +1,7 @@
 import type { NodeId } from '../src/adapter/contract.ts';
 import { KvModel } from './kv-model.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, Observations, commandKey, showKey, showTime } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, commandKey, showKey, showTime, timeChunk } from './util.ts';
 
 /**
  * State Machine Safety (Raft §5.4.3): no two nodes apply different commands at one index.
@@ -25,18 +25,21 @@ export const stateMachineSafety: CheckerDefinition = {
   needs: [],
   create(cluster: ClusterInfo): Checker {
     const logs = Observations.forRun(cluster);
-    const applied = new IndexWindow<{ key: string; command: unknown; node: NodeId; time: number }>();
+    /** The first apply of each index, a window per field (no object per index for the collector to copy); a key marks an index applied. */
+    const appliedKey = new IndexWindow<string>();
+    const appliedCommand = new IndexWindow<unknown>();
+    const appliedBy = new IndexWindow<NodeId>();
+    const appliedAt = new IndexWindow<number>(timeChunk);
     let highest = 0;
     /** The agreed commands 1..folded, folded; their records are dropped. */
     const model = new KvModel();
     let folded = 0;
     const fold = (to: number) => {
-      let entry;
-      while (folded < to && (entry = applied.get(folded + 1)) !== undefined) {
-        model.apply(entry.command);
+      while (folded < to && appliedKey.get(folded + 1) !== undefined) {
+        model.apply(appliedCommand.get(folded + 1));
         folded++;
       }
-      applied.dropBelow(folded + 1);
+      for (const window of [appliedKey, appliedCommand, appliedBy, appliedAt]) window.dropBelow(folded + 1);
     };
     return {
       onApply(node, index, command, time): Violation | undefined {
@@ -46,16 +49,19 @@ export const stateMachineSafety: CheckerDefinition = {
         }
         if (index <= folded) return undefined; // see Memory: cannot happen while snapshots are durable
         const key = commandKey(command);
-        const first = applied.get(index);
+        const first = appliedKey.get(index);
         if (first === undefined) {
-          applied.set(index, { key, command, node, time });
+          appliedKey.set(index, key);
+          appliedCommand.set(index, command);
+          appliedBy.set(index, node);
+          appliedAt.set(index, time);
           if (index > highest) highest = index;
           return undefined;
         }
-        if (first.key === key) return undefined;
+        if (first === key) return undefined;
         return {
           invariant: 'state-machine-safety',
-          message: `${node} applied ${showKey(key)} at index ${index}, but ${first.node} applied ${showKey(first.key)} there (at ${showTime(first.time)})`,
+          message: `${node} applied ${showKey(key)} at index ${index}, but ${appliedBy.get(index)!} applied ${showKey(first)} there (at ${showTime(appliedAt.get(index)!)})`,
         };
       },
       onRestore(node, index): Violation | undefined {

@@ -67,23 +67,20 @@ const DROP_AT_LEAST = 1024;
 /**
  * A per-node copy of (term, command key) for every log entry above the node's snapshot, kept in
  * step with the node's LogView by comparing only the changed suffix: it scans back from the
- * end until an entry equals its copy (same term and same command; the command object's identity
- * is tried first, which makes the common no-change step cost two reads). The cost of an update is
- * proportional to the number of entries that changed, never to the log's length. The mirror
- * assumes an unchanged last entry means an unchanged log below it, which is what makes a step
- * O(1): a rewrite hidden under an unchanged suffix goes unseen by the mirror.
+ * end until an entry equals its copy (same term and same command key), which makes the common
+ * no-change step cost two reads. The cost of an update is proportional to the number of entries
+ * that changed, never to the log's length. The mirror assumes an unchanged last entry means an
+ * unchanged log below it, which is what makes a step O(1): a rewrite hidden under an unchanged
+ * suffix goes unseen by the mirror.
  *
- * Memory: the copy is a window [base, last]; entries at or below the node's snapshot are never
- * read (termAt, keyAt and holds answer from the snapshot there), so they are dropped once enough
- * have piled up. A node whose snapshot goes back (a restart from an older disk) is reloaded from
- * its LogView for the entries the window no longer holds.
+ * Memory: the copy is a window (IndexWindow chunks); entries at or below the node's snapshot are
+ * never read (termAt, keyAt and holds answer from the snapshot there), so they are dropped once
+ * enough have piled up. A node whose snapshot goes back (a restart from an older disk) is
+ * reloaded from its LogView for the entries the window no longer holds.
  */
 export class LogMirror {
-  /** terms[i - base], keys[i - base], commands[i - base] for base <= i <= last. */
-  private terms: number[] = [];
-  private keys: string[] = [];
-  private commands: unknown[] = [];
-  private base = 1;
+  private terms = new IndexWindow<number>();
+  private keys = new IndexWindow<string>();
   last = 0;
   snapshotIndex = 0;
   snapshotTerm = 0;
@@ -97,52 +94,37 @@ export class LogMirror {
     const oldSnapshotIndex = this.snapshotIndex;
     const newLast = log.lastIndex;
     const snap = log.snapshotIndex;
-    const { terms, keys, commands } = this;
-    let base = this.base;
+    const { terms, keys } = this;
+    const base = terms.from;
     // A snapshot gone back below the window (a restart from an older disk): reload all above it.
     let i = snap + 1 < base ? snap : newLast;
     while (i > snap) {
-      if (i <= oldLast && i >= base) {
-        const term = log.termAt(i);
-        if (terms[i - base] === term) {
-          const command = log.commandAt(i);
-          if (commands[i - base] === command || keys[i - base] === commandKey(command)) {
-            commands[i - base] = command;
-            break;
-          }
-        }
-      }
+      if (i <= oldLast && i >= base && terms.get(i) === log.termAt(i) && keys.get(i) === commandKey(log.commandAt(i))) break;
       i--;
     }
     const from = Math.max(i + 1, snap + 1);
     const replaced = this.change.replaced;
     if (replaced.length > 0) replaced.length = 0;
     for (let j = Math.max(from, oldSnapshotIndex + 1, base); j <= oldLast; j++) {
-      replaced.push({ index: j, term: terms[j - base]!, key: keys[j - base]! });
+      replaced.push({ index: j, term: terms.get(j)!, key: keys.get(j)! });
     }
     if (from < base) {
-      // Reload from `from`, below the window.
-      this.terms = [];
-      this.keys = [];
-      this.commands = [];
-      this.base = base = from;
-    } else if (newLast - base + 1 < terms.length) {
-      terms.length = newLast - base + 1;
-      keys.length = newLast - base + 1;
-      commands.length = newLast - base + 1;
+      // Reload from `from`, below the window: the new window starts there.
+      this.terms = new IndexWindow();
+      this.keys = new IndexWindow();
+      this.terms.dropBelow(from);
+      this.keys.dropBelow(from);
     }
     for (let j = from; j <= newLast; j++) {
-      const command = log.commandAt(j);
-      this.terms[j - base] = log.termAt(j);
-      this.keys[j - base] = commandKey(command);
-      this.commands[j - base] = command;
+      this.terms.set(j, log.termAt(j));
+      this.keys.set(j, commandKey(log.commandAt(j)));
     }
-    const drop = snap + 1 - base;
+    // Kept below the snapshot until enough piled up: a snapshot that goes back a little is then
+    // still compared entry by entry rather than reloaded.
+    const drop = snap + 1 - this.terms.from;
     if (drop >= DROP_AT_LEAST && drop >= newLast - snap) {
-      this.terms.splice(0, drop);
-      this.keys.splice(0, drop);
-      this.commands.splice(0, drop);
-      this.base = snap + 1;
+      this.terms.dropBelow(snap + 1);
+      this.keys.dropBelow(snap + 1);
     }
     this.last = newLast;
     this.snapshotIndex = snap;
@@ -158,41 +140,41 @@ export class LogMirror {
 
   /** Term of an entry above the snapshot (snapshotIndex < index <= last), without checks. */
   term(index: number): number {
-    return this.terms[index - this.base]!;
+    return this.terms.get(index)!;
   }
 
   /** Command key of an entry above the snapshot (snapshotIndex < index <= last), without checks. */
   key(index: number): string {
-    return this.keys[index - this.base]!;
+    return this.keys.get(index)!;
   }
 
   /** Term of the entry below `index` (> snapshotIndex): the snapshot's term right above the snapshot. */
   prevTerm(index: number): number {
-    return index - 1 === this.snapshotIndex ? this.snapshotTerm : this.terms[index - 1 - this.base]!;
+    return index - 1 === this.snapshotIndex ? this.snapshotTerm : this.terms.get(index - 1)!;
   }
 
   /** Term of the entry at index as last seen (snapshotTerm at the snapshot index; undefined if unknown). */
   termAt(index: number): number | undefined {
     if (index === this.snapshotIndex) return this.snapshotTerm;
     if (index < this.snapshotIndex || index > this.last) return undefined;
-    return this.terms[index - this.base];
+    return this.terms.get(index);
   }
 
   keyAt(index: number): string | undefined {
     if (index <= this.snapshotIndex || index > this.last) return undefined;
-    return this.keys[index - this.base];
+    return this.keys.get(index);
   }
 
   /** True when the node holds (term, key) at index, or its snapshot covers index. */
   holds(index: number, term: number | undefined, key: string): boolean {
     if (index <= this.snapshotIndex) return true;
     if (index > this.last) return false;
-    return this.keys[index - this.base] === key && (term === undefined || this.terms[index - this.base] === term);
+    return this.keys.get(index) === key && (term === undefined || this.terms.get(index) === term);
   }
 
-  /** How many entries the mirror holds (its memory, for tests). */
+  /** How many entries the mirror has room for (its memory, for tests). */
   get held(): number {
-    return this.terms.length;
+    return this.terms.held;
   }
 }
 
@@ -223,14 +205,14 @@ function currentTurn(): number {
 /** A checker's afterStep. */
 export type StepHook = (node: NodeId, view: NodeView, time: number) => Violation | undefined;
 
+/**
+ * A step checker's step as the run's one hook calls it: `slot` is the node's number in the run
+ * (Observations.slotOf), so that per-node state lives in arrays rather than maps keyed by id.
+ */
+export type SlotStep = (node: NodeId, view: NodeView, time: number, slot: number) => Violation | undefined;
+
 /** What a step checker reads of a node's view, as last seen, to tell an unchanged view cheaply. */
 class ViewSignature {
-  epoch = 0;
-  /** Per subscriber: the epoch it last read. */
-  readonly read: number[] = [];
-  view: NodeView | undefined;
-  /** Whether the view of the latest step equalled the one before it. */
-  same = false;
   valid = false;
   role: NodeView['role'] = 'follower';
   term = 0;
@@ -271,20 +253,21 @@ class ViewSignature {
 /**
  * The per-run observation context the step checkers share, created once per run:
  *
+ * - one afterStep for all of them (`stepHook`), which numbers the node (`slotOf`) and tells
+ *   whether its view is the same as at its previous step in everything a step checker reads
+ *   (role, term, vote, commit index, and the log's bounds, last term and last command, the
+ *   mirror's own test for an unchanged log) once per step. Most steps (deliveries of heartbeats
+ *   and answers) change nothing; the checkers that asked to skip them are not called;
  * - one log mirror per node for all the log checkers (log-matching, leader-append-only,
  *   leader-completeness, durability): `sync`;
- * - whether a node's view is the same as at its previous step in everything a step checker
- *   reads (role, term, vote, commit index, and the log's bounds, last term and last command, the
- *   mirror's own test for an unchanged log): `unchanged`. Most steps (deliveries of heartbeats
- *   and answers) change nothing; checkers return at once on them;
  * - the run's pruning point for per-index records: `watermark`.
  *
- * Sharing: the engine offers each step to every checker in turn with the same view, and the
- * first of them to ask updates the node's mirror (or signature); the others read what it found.
- * A subscriber that already read the latest update (or that brings another LogView or view)
- * starts a new update: so one subscriber alone updates at every step, and checkers
- * driven by hand in tests each see their own steps. The protocol assumes what the engine does:
- * every subscriber sees every step (one that skipped a step would see only the step after it).
+ * Sharing a mirror: the engine offers each step to every checker in turn with the same view, and
+ * the first of them to ask updates the node's mirror; the others read what it found. A
+ * subscriber that already read the latest update (or that brings another LogView) starts a new
+ * update: so one subscriber alone updates at every step, and checkers driven by hand in tests
+ * each see their own steps. The protocol assumes what the engine does: every subscriber sees
+ * every step (one that skipped a step would see only the step after it).
  *
  * A run is a ClusterInfo object: the engine creates one per run and hands it to every checker.
  * Once a run's mirrors have been used, a checker created later with the same ClusterInfo (as
@@ -292,7 +275,14 @@ class ViewSignature {
  */
 export class Observations {
   private static readonly runs = new WeakMap<object, Observations>();
-  private readonly nodes = new Map<NodeId, SharedNode>();
+  /** Node ids by slot: the cluster's nodes in order, then any other node as it first appears. */
+  private readonly ids: NodeId[];
+  /** Mirror state and view signature by slot. */
+  private readonly logs: (SharedNode | undefined)[] = [];
+  private readonly signatures: (ViewSignature | undefined)[] = [];
+  /** The node of the latest slotOf, and its slot: steps and applies come in runs on one node. */
+  private lastNode: NodeId | undefined;
+  private lastSlot = -1;
   private subscribers = 0;
   private used = false;
   /** The watermark as last computed, and whether a snapshot changed since. */
@@ -303,7 +293,9 @@ export class Observations {
     private readonly cluster: readonly NodeId[],
     /** The synchronous stretch it was created in: checkers may join only within it. */
     private readonly turn: number,
-  ) {}
+  ) {
+    this.ids = [...cluster];
+  }
 
   /**
    * The context of the run `cluster` identifies. The engine creates a run's checkers one after
@@ -317,7 +309,24 @@ export class Observations {
     return shared;
   }
 
-  private readonly steps: StepHook[] = [];
+  /** The node's number in this run, for per-node state in arrays (the same node, the same slot, for the whole run). */
+  slotOf(node: NodeId): number {
+    if (node === this.lastNode) return this.lastSlot;
+    const ids = this.ids;
+    let slot = 0;
+    while (slot < ids.length && ids[slot] !== node) slot++;
+    if (slot === ids.length) ids.push(node);
+    this.lastNode = node;
+    this.lastSlot = slot;
+    return slot;
+  }
+
+  private readonly steps: SlotStep[] = [];
+  /** The time of the step the hook is running (undefined at first, so the field holds any value; see the hook). */
+  private stepTime: number | undefined = undefined;
+  /** Per step: whether it is skipped on an unchanged view. */
+  private readonly skips: boolean[] = [];
+  private skipping = 0;
 
   /**
    * One afterStep for all the step checkers of a run: each registers its step function here, in
@@ -326,18 +335,49 @@ export class Observations {
    * afterStep. The engine then makes one call per step instead of one per checker (its dispatch
    * over many checker objects cost about as much as the checks themselves). A checker created
    * alone (as in tests) gets its own context and drives itself.
+   *
+   * `skipUnchanged`: the step is not called when the node's view is unchanged (see above), which
+   * suits a checker that judges a view once, at its first sighting. The hook tells an unchanged
+   * view once per step for all of them.
    */
-  stepHook(step: StepHook): StepHook | undefined {
+  stepHook(step: SlotStep, options: { skipUnchanged?: boolean } = {}): StepHook | undefined {
     this.steps.push(step);
+    this.skips.push(options.skipUnchanged === true);
+    if (options.skipUnchanged === true) this.skipping++;
     if (this.steps.length > 1) return undefined;
-    const steps = this.steps;
+    const { steps, skips } = this;
     return (node, view, time) => {
+      const slot = this.slotOf(node);
+      const unchanged = this.skipping > 0 && this.unchanged(slot, view);
+      if (unchanged && this.skipping === steps.length) return undefined;
+      // The time passes through a field that holds any value: compiled into the engine's loop, an
+      // unboxed time would otherwise be boxed again for every step called.
+      this.stepTime = time;
       for (let i = 0; i < steps.length; i++) {
-        const violation = steps[i]!(node, view, time);
+        if (unchanged && skips[i]) continue;
+        const violation = steps[i]!(node, view, this.stepTime!, slot);
         if (violation !== undefined) return violation;
       }
       return undefined;
     };
+  }
+
+  /**
+   * True when `view` equals the node's view at its previous step in everything a step checker
+   * reads (see above). Once per step, from the hook: a crash forgets the node (`forget`), so the
+   * first view after a restart always counts as changed.
+   */
+  private unchanged(slot: number, view: NodeView): boolean {
+    this.used = true;
+    let signature = this.signatures[slot];
+    if (signature === undefined) this.signatures[slot] = signature = new ViewSignature();
+    return signature.observe(view);
+  }
+
+  /** The node crashed or restarted: its next view counts as changed. */
+  forget(node: NodeId): void {
+    const signature = this.signatures[this.slotOf(node)];
+    if (signature) signature.valid = false;
   }
 
   /**
@@ -355,8 +395,9 @@ export class Observations {
     if (!this.stale) return this.low;
     this.stale = false;
     let low = Infinity;
-    for (const node of this.cluster) {
-      const state = this.nodes.get(node);
+    // The cluster's nodes hold the first slots.
+    for (let slot = 0; slot < this.cluster.length; slot++) {
+      const state = this.logs[slot];
       if (!state) {
         low = 0;
         break;
@@ -371,11 +412,11 @@ export class Observations {
     return this.subscribers++;
   }
 
-  /** The node's mirror, up to date with `log`; its `change` is what the latest update found. */
-  sync(subscriber: number, node: NodeId, log: LogView): LogMirror {
+  /** The mirror of the node in `slot`, up to date with `log`; its `change` is what the latest update found. */
+  sync(subscriber: number, slot: number, log: LogView): LogMirror {
     this.used = true;
-    let state = this.nodes.get(node);
-    if (!state) this.nodes.set(node, (state = { mirror: new LogMirror(), epoch: 0, log: undefined, read: [] }));
+    let state = this.logs[slot];
+    if (state === undefined) this.logs[slot] = state = { mirror: new LogMirror(), epoch: 0, log: undefined, read: [] };
     if (state.read[subscriber] === state.epoch || state.log !== log) {
       const change = state.mirror.update(log);
       if (change.oldSnapshotIndex !== state.mirror.snapshotIndex || state.epoch === 0) this.stale = true;
@@ -386,66 +427,69 @@ export class Observations {
     return state.mirror;
   }
 
-  private readonly signatures = new Map<NodeId, ViewSignature>();
-  private lastNode: NodeId | undefined;
-  private lastSignature: ViewSignature | undefined;
-
-  /**
-   * True when `view` equals the node's view at its previous step in everything a step checker
-   * reads (see above). Only for afterStep: a crash forgets the node (`forget`), so the first view
-   * after a restart always counts as changed.
-   */
-  unchanged(subscriber: number, node: NodeId, view: NodeView): boolean {
-    let state: ViewSignature | undefined;
-    if (node === this.lastNode) {
-      state = this.lastSignature!;
-    } else {
-      this.used = true;
-      state = this.signatures.get(node);
-      if (!state) this.signatures.set(node, (state = new ViewSignature()));
-      this.lastNode = node;
-      this.lastSignature = state;
-    }
-    if (state.read[subscriber] === state.epoch || state.view !== view) {
-      state.same = state.observe(view);
-      state.epoch++;
-      state.view = view;
-    }
-    state.read[subscriber] = state.epoch;
-    return state.same;
-  }
-
-  /** The node crashed or restarted: its next view counts as changed. */
-  forget(node: NodeId): void {
-    const state = this.signatures.get(node);
-    if (state) state.valid = false;
+  /** The mirror of the node in `slot` as last updated (undefined if never seen). */
+  mirrorAt(slot: number): LogMirror | undefined {
+    return this.logs[slot]?.mirror;
   }
 
   /** The node's mirror as last updated (undefined if never seen). */
   mirror(node: NodeId): LogMirror | undefined {
-    return this.nodes.get(node)?.mirror;
+    const slot = this.ids.indexOf(node);
+    return slot < 0 ? undefined : this.mirrorAt(slot);
   }
 }
 
 /** Records are pruned in batches of at least this many indexes (amortised O(1) per index). */
 export const PRUNE_BATCH = 1024;
 
+/** An IndexWindow holds its values in chunks of this many indexes (a power of two). */
+export const INDEX_CHUNK = 1024;
+const CHUNK_BITS = 10;
+
+/** A chunk of an IndexWindow. */
+type Chunk<T> = { [slot: number]: T | undefined };
+
+/** Chunks of times: unboxed, off the collected heap. */
+export const timeChunk = (): Chunk<number> => new Float64Array(INDEX_CHUNK);
+
 /**
  * Values by log index, kept only from a base index up: dropBelow(i) forgets every index under i,
  * so a checker's per-index records take memory for the window it still needs, not for the run.
  * Reading below the base gives undefined; writing there is ignored.
+ *
+ * The values sit in fixed chunks of INDEX_CHUNK slots, each allocated once: a window that grows
+ * with the log is never copied into a bigger array, and a dropped chunk is freed whole. (A
+ * growing array was reallocated about twice over its final size, and the young generation's
+ * collector copied each new backing store again: most of the checkers' garbage-collection cost.)
+ * Indexes are below 2^31.
+ *
+ * `newChunk` makes a chunk: by default an array (undefined where nothing was set); a window of
+ * times takes a Float64Array, whose numbers are stored unboxed and outside the collected heap
+ * (it reads 0 where nothing was set).
  */
 export class IndexWindow<T> {
-  private items: (T | undefined)[] = [];
-  /** items[j] is the value of index base + j. */
+  /** chunks[k] holds the indexes from (firstChunk + k) * INDEX_CHUNK. */
+  private chunks: (Chunk<T> | undefined)[] = [];
+  private firstChunk = 0;
   private base = 0;
 
+  constructor(private readonly newChunk: () => Chunk<T> = () => new Array<T | undefined>(INDEX_CHUNK)) {}
+
   get(index: number): T | undefined {
-    return index < this.base ? undefined : this.items[index - this.base];
+    if (index < this.base) return undefined;
+    const chunk = this.chunks[(index >> CHUNK_BITS) - this.firstChunk];
+    return chunk === undefined ? undefined : chunk[index & (INDEX_CHUNK - 1)];
   }
 
   set(index: number, value: T): void {
-    if (index >= this.base) this.items[index - this.base] = value;
+    if (index < this.base) return;
+    const k = (index >> CHUNK_BITS) - this.firstChunk;
+    let chunk = this.chunks[k];
+    if (chunk === undefined) {
+      while (this.chunks.length < k) this.chunks.push(undefined);
+      this.chunks[k] = chunk = this.newChunk();
+    }
+    chunk[index & (INDEX_CHUNK - 1)] = value;
   }
 
   /** The lowest index still held. */
@@ -455,18 +499,21 @@ export class IndexWindow<T> {
 
   /** How many slots are held (its memory, for tests). */
   get held(): number {
-    return this.items.length;
+    let slots = 0;
+    for (const chunk of this.chunks) if (chunk) slots += INDEX_CHUNK;
+    return slots;
   }
 
   /** Forgets the values of every index under `index`. */
   dropBelow(index: number): void {
-    const n = Math.min(index - this.base, this.items.length);
-    if (n <= 0) {
-      if (index > this.base && this.items.length === 0) this.base = index;
-      return;
-    }
-    this.items.splice(0, n);
+    if (index <= this.base) return;
     this.base = index;
+    // The chunks that lie wholly below `index`.
+    const whole = (index >> CHUNK_BITS) - this.firstChunk;
+    if (whole <= 0) return;
+    if (whole >= this.chunks.length) this.chunks = [];
+    else this.chunks.splice(0, whole);
+    this.firstChunk += whole;
   }
 }
 

@@ -218,6 +218,10 @@ export class Simulation {
   private readonly traceFull: boolean;
   private readonly config: ClusterConfig;
   private readonly checkers: { name: string; checker: Checker }[] = [];
+  /** The checkers that have each per-event hook, picked once: a hook nobody has costs nothing per event. */
+  private readonly stepCheckers: { name: string; checker: Checker }[] = [];
+  private readonly applyCheckers: { name: string; checker: Checker }[] = [];
+  private readonly ackCheckers: { name: string; checker: Checker }[] = [];
   private readonly skipped: SkippedCheck[] = [];
   private readonly faults: AppliedFault[] = [];
   private readonly statuses: ClusterStatus[] = [];
@@ -433,10 +437,10 @@ export class Simulation {
     if (this.traceFull && (!before || before.role !== view.role || before.term !== view.term)) {
       this.trace.record({ i: this.steps, t: this.now, k: 'state', n: slot.id, d: { role: view.role, term: view.term, commitIndex: view.commitIndex } });
     }
-    const checkers = this.checkers;
+    const checkers = this.stepCheckers;
     for (let i = 0; i < checkers.length; i++) {
       const { name, checker } = checkers[i]!;
-      if (checker.afterStep) this.report(name, checker.afterStep(slot.id, view, this.now));
+      this.report(name, checker.afterStep!(slot.id, view, this.now));
     }
   }
 
@@ -457,6 +461,11 @@ export class Simulation {
       } else {
         this.checkers.push({ name: definition.name, checker: definition.create(info) });
       }
+    }
+    for (const entry of this.checkers) {
+      if (entry.checker.afterStep) this.stepCheckers.push(entry);
+      if (entry.checker.onApply) this.applyCheckers.push(entry);
+      if (entry.checker.onAcknowledged) this.ackCheckers.push(entry);
     }
   }
 
@@ -561,8 +570,8 @@ export class Simulation {
         }
         for (const { checker } of sim.checkers) checker.onOperationOk?.(operation);
         if (operation.op.type === 'get' || operation.answeredBy === undefined) return;
-        for (const { name, checker } of sim.checkers) {
-          sim.report(name, checker.onAcknowledged?.(command, operation.answeredBy, operation.appliedIndex ?? -1, sim.now));
+        for (const { name, checker } of sim.ackCheckers) {
+          sim.report(name, checker.onAcknowledged!(command, operation.answeredBy, operation.appliedIndex ?? -1, sim.now));
         }
       },
     };
@@ -647,8 +656,8 @@ export class Simulation {
     const result = slot.kv.apply(index, command);
     this.trace.mix(this.now, TRACE_KINDS.apply, slot.index, index);
     if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'apply', n: slot.id, d: { index, command } });
-    const checkers = this.checkers;
-    for (let i = 0; i < checkers.length; i++) this.report(checkers[i]!.name, checkers[i]!.checker.onApply?.(slot.id, index, command, this.now));
+    const checkers = this.applyCheckers;
+    for (let i = 0; i < checkers.length; i++) this.report(checkers[i]!.name, checkers[i]!.checker.onApply!(slot.id, index, command, this.now));
     if (isFrameworkCommand(command)) {
       const waiting = slot.waitingWrites.get(command.id);
       if (waiting) {

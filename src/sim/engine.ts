@@ -222,6 +222,8 @@ export class Simulation {
   private readonly stepCheckers: { name: string; checker: Checker }[] = [];
   private readonly applyCheckers: { name: string; checker: Checker }[] = [];
   private readonly ackCheckers: { name: string; checker: Checker }[] = [];
+  private readonly invokeCheckers: Checker[] = [];
+  private readonly operationOkCheckers: Checker[] = [];
   private readonly skipped: SkippedCheck[] = [];
   private readonly faults: AppliedFault[] = [];
   private readonly statuses: ClusterStatus[] = [];
@@ -466,6 +468,8 @@ export class Simulation {
       if (entry.checker.afterStep) this.stepCheckers.push(entry);
       if (entry.checker.onApply) this.applyCheckers.push(entry);
       if (entry.checker.onAcknowledged) this.ackCheckers.push(entry);
+      if (entry.checker.onInvoke) this.invokeCheckers.push(entry.checker);
+      if (entry.checker.onOperationOk) this.operationOkCheckers.push(entry.checker);
     }
   }
 
@@ -562,13 +566,13 @@ export class Simulation {
       record(operation: ClientOperation): void {
         sim.history?.push(operation);
         if (sim.traceFull) sim.trace.record({ i: sim.steps, t: sim.now, k: 'invoke', n: operation.client, d: operation.op });
-        for (const { checker } of sim.checkers) checker.onInvoke?.(operation);
+        for (const checker of sim.invokeCheckers) checker.onInvoke!(operation);
       },
       completed(operation: ClientOperation, command: Command): void {
         if (sim.traceFull) {
           sim.trace.record({ i: sim.steps, t: sim.now, k: 'complete', n: operation.client, d: { op: operation.op, output: operation.output, status: operation.status } });
         }
-        for (const { checker } of sim.checkers) checker.onOperationOk?.(operation);
+        for (const checker of sim.operationOkCheckers) checker.onOperationOk!(operation);
         if (operation.op.type === 'get' || operation.answeredBy === undefined) return;
         for (const { name, checker } of sim.ackCheckers) {
           sim.report(name, checker.onAcknowledged!(command, operation.answeredBy, operation.appliedIndex ?? -1, sim.now));

@@ -3,6 +3,7 @@ import { LinearizabilityMonitor, checkLinearizable, type LinearizabilityResult }
 import { randomHistory } from '../../src/bench/checkers.ts';
 import type { ClientOperation } from '../../src/sim/history.ts';
 import { op } from './helpers.ts';
+import { Rng } from '../../src/sim/rng.ts';
 
 const put = (key: string, value: string) => ({ type: 'put', key, value }) as const;
 const append = (key: string, value: string) => ({ type: 'append', key, value }) as const;
@@ -30,14 +31,10 @@ function monitored(history: readonly ClientOperation[], segmentMinOperations: nu
   return { result: monitor.finish(), monitor };
 }
 
+/** A seeded stream of floats in [0, 1), the simulator's own generator. */
 function seeded(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /**

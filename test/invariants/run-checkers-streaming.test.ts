@@ -4,6 +4,7 @@ import { progressUnderMajority } from '../../invariants/progress-under-majority.
 import type { ClusterStatus } from '../../invariants/types.ts';
 import type { ClientOperation } from '../../src/sim/history.ts';
 import { allPairs, create, feed, record, status, view } from './helpers.ts';
+import { Rng } from '../../src/sim/rng.ts';
 
 /**
  * Liveness-after-heal and progress-under-majority keep only what can matter of the clients'
@@ -15,14 +16,10 @@ const ALL = ['n1', 'n2', 'n3'];
 const BOUND = 3000; // 10 maximal election timeouts of the test cluster
 const WINDOW = 6000; // 20 of them
 
+/** A seeded stream of floats in [0, 1), the simulator's own generator. */
 function seeded(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /** Client operations over [0, span]: some stretches quiet, some slow, writes that time out, fail or are still pending. */

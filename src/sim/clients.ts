@@ -21,6 +21,10 @@ export interface WorkloadConfig {
 /** What a 'load' fault changes: the closed-loop clients' pace. */
 export type ClientPace = Pick<WorkloadConfig, 'thinkMs' | 'requestTimeoutMs'>;
 
+function workloadPace(config: WorkloadConfig): ClientPace {
+  return { thinkMs: config.thinkMs, requestTimeoutMs: config.requestTimeoutMs };
+}
+
 export const DEFAULT_WORKLOAD: WorkloadConfig = {
   clients: 3,
   keys: 3,
@@ -87,7 +91,7 @@ export class ClientPool {
     private readonly transport: ClientTransport,
     private readonly rngFor: (client: string) => Rng,
   ) {
-    this.pace = { thinkMs: config.thinkMs, requestTimeoutMs: config.requestTimeoutMs };
+    this.pace = workloadPace(config);
   }
 
   start(): void {
@@ -106,7 +110,7 @@ export class ClientPool {
 
   /** Back to the workload's own pace (the heal at the end of the fault window). */
   restorePace(): void {
-    this.pace = { thinkMs: this.config.thinkMs, requestTimeoutMs: this.config.requestTimeoutMs };
+    this.pace = workloadPace(this.config);
   }
 
   /** No new operations from now on (those outstanding still finish or time out). */

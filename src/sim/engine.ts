@@ -224,6 +224,8 @@ export class Simulation {
   private readonly ackCheckers: { name: string; checker: Checker }[] = [];
   private readonly invokeCheckers: Checker[] = [];
   private readonly operationOkCheckers: Checker[] = [];
+  /** The time handed to onApply, kept as a boxed value (undefined at first, so the field holds any value; see applyEntry). */
+  private checkerTime: number | undefined = undefined;
   private readonly skipped: SkippedCheck[] = [];
   private readonly faults: AppliedFault[] = [];
   private readonly statuses: ClusterStatus[] = [];
@@ -661,7 +663,11 @@ export class Simulation {
     this.trace.mix(this.now, TRACE_KINDS.apply, slot.index, index);
     if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'apply', n: slot.id, d: { index, command } });
     const checkers = this.applyCheckers;
-    for (let i = 0; i < checkers.length; i++) this.report(checkers[i]!.name, checkers[i]!.checker.onApply!(slot.id, index, command, this.now));
+    if (checkers.length > 0) {
+      // Boxed once for all the checkers (the field holds any value): passed as a number, the time was boxed again for each call.
+      this.checkerTime = this.now;
+      for (let i = 0; i < checkers.length; i++) this.report(checkers[i]!.name, checkers[i]!.checker.onApply!(slot.id, index, command, this.checkerTime));
+    }
     if (isFrameworkCommand(command)) {
       const waiting = slot.waitingWrites.get(command.id);
       if (waiting) {

@@ -1,6 +1,6 @@
 import type { Command, NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, commandKey, isClientCommand, showEntry, showTime } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, VIEW_LOG, VIEW_STATE, commandKey, isClientCommand, showEntry, showTime } from './util.ts';
 
 interface Ack {
   readonly command: Command;
@@ -153,7 +153,8 @@ export const durability: CheckerDefinition = {
     };
 
     return {
-      afterStep: logs.stepHook(look, { skipUnchanged: true }),
+      // Its leaders follow role and term, the missing writes the log. The commit index plays no part.
+      afterStep: logs.stepHook(look, VIEW_STATE | VIEW_LOG),
       onRestart: (node, view, time) => look(node, view, time, logs.slotOf(node)),
       onCrash(node) {
         logs.forget(node);

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo } from './types.ts';
-import { Observations, showTime } from './util.ts';
+import { Observations, VIEW_STATE, showTime } from './util.ts';
 
 /**
  * Election Safety (Raft §5.2): at most one leader per term, over the whole history. The
@@ -29,8 +29,8 @@ export const electionSafety: CheckerDefinition = {
     };
     const views = Observations.forRun(cluster);
     return {
-      // An unchanged view (same role and term) was judged at its first sighting.
-      afterStep: views.stepHook(look, { skipUnchanged: true }),
+      // A role and term are judged when they appear.
+      afterStep: views.stepHook(look, VIEW_STATE),
       onRestart: look,
       onCrash: (node) => views.forget(node),
     };

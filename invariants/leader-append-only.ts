@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { Observations, showEntry, showTime } from './util.ts';
+import { Observations, VIEW_LOG, VIEW_STATE, showEntry, showTime } from './util.ts';
 
 /**
  * Leader Append-Only (Raft §5.3): while a node stays leader of one term, its log only grows at
@@ -43,7 +43,8 @@ export const leaderAppendOnly: CheckerDefinition = {
       };
     };
     return {
-      afterStep: logs.stepHook(look, { skipUnchanged: true }),
+      // Its leadership follows role and term; a rewrite shows in the log. The commit index plays no part.
+      afterStep: logs.stepHook(look, VIEW_STATE | VIEW_LOG),
       onCrash(node) {
         logs.forget(node);
         leading[logs.slotOf(node)] = undefined;

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, showEntry, showTime, timeChunk } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, VIEW_COMMIT, VIEW_LOG, VIEW_STATE, showEntry, showTime, timeChunk } from './util.ts';
 
 interface Committed {
   readonly term: number;
@@ -163,7 +163,7 @@ export const leaderCompleteness: CheckerDefinition = {
       return state.required > 0 ? missing(node, state.term, state.since, mirror, state.required) : undefined;
     };
     return {
-      afterStep: logs.stepHook(look, { skipUnchanged: true }),
+      afterStep: logs.stepHook(look, VIEW_STATE | VIEW_COMMIT | VIEW_LOG),
       onRestart: (node, view, time) => look(node, view, time, logs.slotOf(node)),
       onCrash(node) {
         logs.forget(node);

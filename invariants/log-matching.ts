@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, Observations, showEntry, showKey, showTime, timeChunk } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, VIEW_LOG, showEntry, showKey, showTime, timeChunk } from './util.ts';
 
 interface Registered {
   readonly key: string;
@@ -109,7 +109,8 @@ export const logMatching: CheckerDefinition = {
       return undefined;
     };
     return {
-      afterStep: logs.stepHook(look, { skipUnchanged: true }),
+      // Only the log's entries are judged.
+      afterStep: logs.stepHook(look, VIEW_LOG),
       onRestart: (node, view, time) => look(node, view, time, logs.slotOf(node)),
       onCrash: (node) => logs.forget(node),
     };

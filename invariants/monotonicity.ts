@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { Observations, showTime } from './util.ts';
+import { Observations, VIEW_COMMIT, VIEW_STATE, showTime } from './util.ts';
 
 interface Seen {
   term: number;
@@ -35,7 +35,7 @@ export const monotonicity: CheckerDefinition = {
       live[slot] = { term: view.term, votedFor: view.votedFor, commitIndex: view.commitIndex, time };
     };
     return {
-      // An unchanged view (same term, vote and commit index) changes nothing here.
+      // Only a change of term, vote or commit index tells anything here.
       afterStep: views.stepHook((node, view, time, slot): Violation | undefined => {
         const prev = live[slot];
         if (!prev) {
@@ -54,7 +54,7 @@ export const monotonicity: CheckerDefinition = {
         prev.commitIndex = view.commitIndex;
         prev.time = time;
         return undefined;
-      }, { skipUnchanged: true }),
+      }, VIEW_STATE | VIEW_COMMIT),
       onApply(node, index) {
         applied[views.slotOf(node)] = index;
         return undefined;

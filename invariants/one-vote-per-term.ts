@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo } from './types.ts';
-import { Observations, showTime } from './util.ts';
+import { Observations, VIEW_STATE, showTime } from './util.ts';
 
 /**
  * A node grants at most one vote per term, across crashes and restarts: the checker keeps every
@@ -37,8 +37,8 @@ export const oneVotePerTerm: CheckerDefinition = {
       };
     };
     return {
-      // An unchanged view (same term and vote) was judged at its first sighting.
-      afterStep: views.stepHook(look, { skipUnchanged: true }),
+      // A term and vote are judged when they appear.
+      afterStep: views.stepHook(look, VIEW_STATE),
       onRestart: (node, view, time) => look(node, view, time, views.slotOf(node)),
       onCrash: (node) => views.forget(node),
     };

@@ -184,6 +184,8 @@ interface SharedNode {
   epoch: number;
   /** The LogView of the latest update. */
   log: LogView | undefined;
+  /** The hook's step of the latest update (-1: the next sync updates). */
+  step: number;
   /** Per subscriber: the epoch it last read. */
   readonly read: number[];
 }
@@ -211,7 +213,18 @@ export type StepHook = (node: NodeId, view: NodeView, time: number) => Violation
  */
 export type SlotStep = (node: NodeId, view: NodeView, time: number, slot: number) => Violation | undefined;
 
-/** What a step checker reads of a node's view, as last seen, to tell an unchanged view cheaply. */
+/**
+ * The parts of a node's view a step checker reads (a bit mask, see Observations.stepHook): its
+ * role, term and vote; its commit index; its log (bounds, last term and last command, the
+ * mirror's own test for an unchanged log).
+ */
+export const VIEW_STATE = 1;
+export const VIEW_COMMIT = 2;
+export const VIEW_LOG = 4;
+/** Set at every step: a step checker that reads it is called even on an unchanged view. */
+const EVERY_STEP = 8;
+
+/** What a step checker reads of a node's view, as last seen, to tell which parts of a view changed cheaply. */
 class ViewSignature {
   valid = false;
   role: NodeView['role'] = 'follower';
@@ -224,50 +237,58 @@ class ViewSignature {
   lastTerm: number | undefined = undefined;
   lastCommand: unknown = undefined;
 
-  /** Compares `view` with the last one and records it; true when nothing a step checker reads changed. */
-  observe(view: NodeView): boolean {
+  /** Compares `view` with the last one and records it; the parts that changed (all of them at the first sighting). */
+  observe(view: NodeView): number {
     const log = view.log;
     const lastIndex = log ? log.lastIndex : -1;
     const snapshotIndex = log ? log.snapshotIndex : -1;
     const snapshotTerm = log ? log.snapshotTerm : -1;
     const lastTerm = log && lastIndex > snapshotIndex ? log.termAt(lastIndex) : undefined;
     const lastCommand = log && lastIndex > snapshotIndex ? log.commandAt(lastIndex) : undefined;
-    const same = this.valid && this.role === view.role && this.term === view.term && this.votedFor === view.votedFor && this.commitIndex === view.commitIndex &&
-      this.lastIndex === lastIndex && this.snapshotIndex === snapshotIndex && this.snapshotTerm === snapshotTerm && this.lastTerm === lastTerm && this.lastCommand === lastCommand;
-    if (!same) {
+    let changed = 0;
+    if (!this.valid) {
+      changed = VIEW_STATE | VIEW_COMMIT | VIEW_LOG;
+      this.valid = true;
+    }
+    if (this.role !== view.role || this.term !== view.term || this.votedFor !== view.votedFor) {
+      changed |= VIEW_STATE;
       this.role = view.role;
       this.term = view.term;
       this.votedFor = view.votedFor;
+    }
+    if (this.commitIndex !== view.commitIndex) {
+      changed |= VIEW_COMMIT;
       this.commitIndex = view.commitIndex;
+    }
+    if (this.lastIndex !== lastIndex || this.snapshotIndex !== snapshotIndex || this.snapshotTerm !== snapshotTerm || this.lastTerm !== lastTerm || this.lastCommand !== lastCommand) {
+      changed |= VIEW_LOG;
       this.lastIndex = lastIndex;
       this.snapshotIndex = snapshotIndex;
       this.snapshotTerm = snapshotTerm;
       this.lastTerm = lastTerm;
       this.lastCommand = lastCommand;
-      this.valid = true;
     }
-    return same;
+    return changed;
   }
 }
 
 /**
  * The per-run observation context the step checkers share, created once per run:
  *
- * - one afterStep for all of them (`stepHook`), which numbers the node (`slotOf`) and tells
- *   whether its view is the same as at its previous step in everything a step checker reads
- *   (role, term, vote, commit index, and the log's bounds, last term and last command, the
- *   mirror's own test for an unchanged log) once per step. Most steps (deliveries of heartbeats
- *   and answers) change nothing; the checkers that asked to skip them are not called;
+ * - one afterStep for all of them (`stepHook`), which numbers the node (`slotOf`) and tells,
+ *   once per step, which parts of its view changed since its previous step (VIEW_STATE,
+ *   VIEW_COMMIT, VIEW_LOG). Most steps (deliveries of heartbeats and answers) change nothing,
+ *   and many change only one part; a checker is called only at steps that changed a part it
+ *   reads;
  * - one log mirror per node for all the log checkers (log-matching, leader-append-only,
  *   leader-completeness, durability): `sync`;
  * - the run's pruning point for per-index records: `watermark`.
  *
- * Sharing a mirror: the engine offers each step to every checker in turn with the same view, and
- * the first of them to ask updates the node's mirror; the others read what it found. A
- * subscriber that already read the latest update (or that brings another LogView) starts a new
- * update: so one subscriber alone updates at every step, and checkers driven by hand in tests
- * each see their own steps. The protocol assumes what the engine does: every subscriber sees
- * every step (one that skipped a step would see only the step after it).
+ * Sharing a mirror: at each step the hook runs, the first log checker to ask updates the node's
+ * mirror and the others read what it found. Outside the hook's steps (onRestart, or sync called
+ * by hand), a subscriber that already read the latest update (or that brings another LogView)
+ * starts a new update: so one subscriber alone updates at every call. A checker the hook skipped
+ * (the log unchanged) has missed no change: the step's update, whoever made it, found none.
  *
  * A run is a ClusterInfo object: the engine creates one per run and hands it to every checker.
  * Once a run's mirrors have been used, a checker created later with the same ClusterInfo (as
@@ -324,9 +345,11 @@ export class Observations {
   private readonly steps: SlotStep[] = [];
   /** The time of the step the hook is running (undefined at first, so the field holds any value; see the hook). */
   private stepTime: number | undefined = undefined;
-  /** Per step: whether it is skipped on an unchanged view. */
-  private readonly skips: boolean[] = [];
-  private skipping = 0;
+  /** Per step: the view parts it reads; and all of them together. */
+  private readonly reads: number[] = [];
+  private readAny = 0;
+  /** Steps the hook ran (past its early return), to update a mirror once per step. */
+  private hookSteps = 0;
 
   /**
    * One afterStep for all the step checkers of a run: each registers its step function here, in
@@ -336,25 +359,29 @@ export class Observations {
    * over many checker objects cost about as much as the checks themselves). A checker created
    * alone (as in tests) gets its own context and drives itself.
    *
-   * `skipUnchanged`: the step is not called when the node's view is unchanged (see above), which
-   * suits a checker that judges a view once, at its first sighting. The hook tells an unchanged
-   * view once per step for all of them.
+   * `reads`: the view parts (VIEW_STATE | VIEW_COMMIT | VIEW_LOG) the step judges; it is called
+   * only at steps that changed one of them (every part counts as changed at a node's first view,
+   * and after a crash), which suits a checker that judges each value once, when it appears.
+   * Without `reads`, the step is called at every step. The hook tells the changed parts once per
+   * step for all of them.
    */
-  stepHook(step: SlotStep, options: { skipUnchanged?: boolean } = {}): StepHook | undefined {
+  stepHook(step: SlotStep, reads: number = EVERY_STEP): StepHook | undefined {
     this.steps.push(step);
-    this.skips.push(options.skipUnchanged === true);
-    if (options.skipUnchanged === true) this.skipping++;
+    this.reads.push(reads);
+    this.readAny |= reads;
     if (this.steps.length > 1) return undefined;
-    const { steps, skips } = this;
+    const { steps } = this;
     return (node, view, time) => {
       const slot = this.slotOf(node);
-      const unchanged = this.skipping > 0 && this.unchanged(slot, view);
-      if (unchanged && this.skipping === steps.length) return undefined;
+      const changed = this.changedParts(slot, view) | EVERY_STEP;
+      if ((changed & this.readAny) === 0) return undefined;
+      this.hookSteps++;
       // The time passes through a field that holds any value: compiled into the engine's loop, an
       // unboxed time would otherwise be boxed again for every step called.
       this.stepTime = time;
+      const reads = this.reads;
       for (let i = 0; i < steps.length; i++) {
-        if (unchanged && skips[i]) continue;
+        if ((reads[i]! & changed) === 0) continue;
         const violation = steps[i]!(node, view, this.stepTime!, slot);
         if (violation !== undefined) return violation;
       }
@@ -363,21 +390,24 @@ export class Observations {
   }
 
   /**
-   * True when `view` equals the node's view at its previous step in everything a step checker
-   * reads (see above). Once per step, from the hook: a crash forgets the node (`forget`), so the
-   * first view after a restart always counts as changed.
+   * The parts of `view` that differ from the node's view at its previous step (see above). Once
+   * per step, from the hook: a crash forgets the node (`forget`), so at the first view after a
+   * restart every part counts as changed.
    */
-  private unchanged(slot: number, view: NodeView): boolean {
+  private changedParts(slot: number, view: NodeView): number {
     this.used = true;
     let signature = this.signatures[slot];
     if (signature === undefined) this.signatures[slot] = signature = new ViewSignature();
     return signature.observe(view);
   }
 
-  /** The node crashed or restarted: its next view counts as changed. */
+  /** The node crashed or restarted: every part of its next view counts as changed, and its mirror is updated at the next sync. */
   forget(node: NodeId): void {
-    const signature = this.signatures[this.slotOf(node)];
+    const slot = this.slotOf(node);
+    const signature = this.signatures[slot];
     if (signature) signature.valid = false;
+    const state = this.logs[slot];
+    if (state) state.step = -1;
   }
 
   /**
@@ -416,12 +446,13 @@ export class Observations {
   sync(subscriber: number, slot: number, log: LogView): LogMirror {
     this.used = true;
     let state = this.logs[slot];
-    if (state === undefined) this.logs[slot] = state = { mirror: new LogMirror(), epoch: 0, log: undefined, read: [] };
-    if (state.read[subscriber] === state.epoch || state.log !== log) {
+    if (state === undefined) this.logs[slot] = state = { mirror: new LogMirror(), epoch: 0, log: undefined, step: -1, read: [] };
+    if (state.step !== this.hookSteps || state.read[subscriber] === state.epoch || state.log !== log) {
       const change = state.mirror.update(log);
       if (change.oldSnapshotIndex !== state.mirror.snapshotIndex || state.epoch === 0) this.stale = true;
       state.epoch++;
       state.log = log;
+      state.step = this.hookSteps;
     }
     state.read[subscriber] = state.epoch;
     return state.mirror;

@@ -6,7 +6,7 @@ import { leaderAppendOnly } from '../../invariants/leader-append-only.ts';
 import { leaderCompleteness } from '../../invariants/leader-completeness.ts';
 import { logMatching } from '../../invariants/log-matching.ts';
 import type { Checker, ClusterInfo, Violation } from '../../invariants/types.ts';
-import { INDEX_CHUNK, IndexWindow, LogMirror, Observations, timeChunk } from '../../invariants/util.ts';
+import { INDEX_CHUNK, IndexWindow, LogMirror, Observations, VIEW_COMMIT, VIEW_LOG, VIEW_STATE, timeChunk } from '../../invariants/util.ts';
 import { cmd, create, log, spec, view } from './helpers.ts';
 
 /** A fresh run: its own ClusterInfo object, every log checker created for it, offered each step in turn as the engine does. */
@@ -93,6 +93,60 @@ describe('log checkers sharing one mirror per node', () => {
     expect(step('n2', follower, 3)).toBeUndefined();
     entries[1] = [2, cmd('y')];
     expect(step('n2', follower, 4)?.invariant).toBe('log-matching');
+  });
+
+  it('calls each step only at steps that changed a view part it reads', () => {
+    const cluster = { nodes: ['n1'] };
+    const shared = Observations.forRun(cluster);
+    const calls: string[] = [];
+    const hook = shared.stepHook((_n, _v, time) => void calls.push(`state@${time}`), VIEW_STATE)!;
+    shared.stepHook((_n, _v, time) => void calls.push(`commit@${time}`), VIEW_COMMIT);
+    shared.stepHook((_n, _v, time) => void calls.push(`log@${time}`), VIEW_LOG);
+    shared.stepHook((_n, _v, time) => void calls.push(`every@${time}`));
+    const entries = log(spec('1:a'));
+    hook('n1', view('follower', 1, { log: entries, commitIndex: 0 }), 1); // first view: every part
+    hook('n1', view('follower', 1, { log: entries, commitIndex: 0 }), 2); // nothing changed
+    hook('n1', view('follower', 1, { log: entries, commitIndex: 1 }), 3);
+    const longer = log(spec('1:a 1:b'));
+    hook('n1', view('follower', 1, { log: longer, commitIndex: 1 }), 4);
+    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1 }), 5);
+    shared.forget('n1');
+    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1 }), 6); // after a crash: every part again
+    expect(calls).toEqual([
+      'state@1', 'commit@1', 'log@1', 'every@1',
+      'every@2',
+      'commit@3', 'every@3',
+      'log@4', 'every@4',
+      'state@5', 'every@5',
+      'state@6', 'commit@6', 'log@6', 'every@6',
+    ]);
+  });
+
+  it('a log checker skipped at a commit-only step still sees the next step\'s change to the shared mirror', () => {
+    // leader-append-only (role, term, log) is skipped when only the commit index moves, while
+    // leader-completeness (which reads it too) updates the node's mirror then. A mirror updated
+    // per subscriber would hand leader-append-only that empty update again at the next step and
+    // hide the rewrite below, made under one LogView object.
+    const entries: [number, unknown][] = [[1, cmd('a')], [2, cmd('b')]];
+    const live: LogView = {
+      snapshotIndex: 0,
+      snapshotTerm: 0,
+      get lastIndex() {
+        return entries.length;
+      },
+      termAt: (i) => entries[i - 1]![0],
+      commandAt: (i) => entries[i - 1]![1],
+    };
+    const cluster: ClusterInfo = { nodes: ['n1', 'n2', 'n3'], initialMembers: ['n1', 'n2', 'n3'], electionTimeoutMaxMs: 300 };
+    const [appendOnly] = [leaderAppendOnly, leaderCompleteness].map((d) => d.create(cluster));
+    const step = appendOnly!.afterStep!;
+    expect(step('n1', view('leader', 2, { log: live, commitIndex: 0 }), 1)).toBeUndefined();
+    expect(step('n1', view('leader', 2, { log: live, commitIndex: 1 }), 2)).toBeUndefined(); // commit only
+    entries[1] = [2, cmd('x')];
+    expect(step('n1', view('leader', 2, { log: live, commitIndex: 1 }), 3)).toMatchObject({
+      invariant: 'leader-append-only',
+      message: "leader n1 of term 2 (leader since 1.0 ms) overwrote its entry at index 2 (was term 2 b, now term 2 x)",
+    });
   });
 
   it('gives a checker created after a run started (same ClusterInfo, as tests do) its own mirrors', () => {

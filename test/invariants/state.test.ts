@@ -160,6 +160,24 @@ describe('durability', () => {
     expect(d.finish!(record({ finalStates: new Map([['n1', { appliedIndex: 3, entries: [['k', 'Za;']] }]]) }))?.message).toMatch(/lost the acknowledged put c1\.1/);
   });
 
+  it('judges writes acknowledged out of index order as if they came in order', () => {
+    // a.3 is acknowledged before a.1; the put at 2 supersedes a.1 only. Kept in arrival order,
+    // the writes from the last put up would be looked for in the wrong place and a.3 missed.
+    const c = create(durability);
+    const a1 = append('a.1', '1;');
+    const p = put('p.1', 'P');
+    const a3 = append('a.3', '3;');
+    c.onApply!('n1', 1, a1, 1);
+    c.onApply!('n1', 2, p, 1);
+    c.onApply!('n1', 3, a3, 1);
+    c.onAcknowledged!(a3, 'n1', 3, 2);
+    c.onAcknowledged!(a1, 'n1', 1, 3);
+    expect(c.finish!(record({ finalStates: new Map([['n1', { appliedIndex: 3, entries: [['k', 'P3;']] }]]) }))).toBeUndefined();
+    expect(c.finish!(record({ finalStates: new Map([['n1', { appliedIndex: 3, entries: [['k', 'P']] }]]) }))?.message).toMatch(
+      /n1's final state \(applied index 3\) lost the acknowledged append a\.3 of "3;" to key "k" \(index 3/,
+    );
+  });
+
   it('fires when a leader elected after the acknowledgement lacks the write', () => {
     const c = create(durability);
     const a = append('c1.1', 'a;');

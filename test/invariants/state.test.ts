@@ -101,6 +101,29 @@ describe('state-machine-safety', () => {
     expect(c.onRestore!('n2', 3, 2)?.message).toMatch(/n2 installed a snapshot at index 3, but no node has applied beyond index 1/);
   });
 
+  it('judges a node that ended below the others (a late restart) from the start, and the others from where the run had folded', () => {
+    const cmds = [put('c1.1', 'x', 'A'), append('c1.2', 'x', 'B'), append('c1.3', 'x', 'C'), append('c1.4', 'x', 'D')];
+    const run = () => {
+      const c = create(stateMachineSafety);
+      for (const node of ['n1', 'n2', 'n3']) cmds.forEach((command, i) => c.onApply!(node, i + 1, command, i));
+      // n3 restarts with an empty state machine and applies again, up to index 2 only.
+      c.onApply!('n3', 1, cmds[0], 10);
+      c.onApply!('n3', 2, cmds[1], 11);
+      return c;
+    };
+    const finalStates = (n3: string, n1: string) => new Map([
+      ['n1', { appliedIndex: 4, entries: [['x', n1]] as [string, string][] }],
+      ['n3', { appliedIndex: 2, entries: [['x', n3]] as [string, string][] }],
+    ]);
+    expect(run().finish!(record({ finalStates: finalStates('AB', 'ABCD') }))).toBeUndefined();
+    expect(run().finish!(record({ finalStates: finalStates('ABC', 'ABCD') }))?.message).toMatch(
+      /n3's state machine at applied index 2 is not the fold of the commands applied at 1\.\.2: key "x" holds "ABC" but the commands give "AB"/,
+    );
+    expect(run().finish!(record({ finalStates: finalStates('AB', 'ABC') }))?.message).toMatch(
+      /n1's state machine at applied index 4 is not the fold of the commands applied at 1\.\.4: key "x" holds "ABC" but the commands give "ABCD"/,
+    );
+  });
+
   it('fires when a final state is not the fold of the applied commands', () => {
     const c = create(stateMachineSafety);
     c.onApply!('n1', 1, put('c1.1', 'x', 'A'), 1);

@@ -489,8 +489,8 @@ const CHUNK_BITS = 10;
  * Indexes are below 2^31.
  *
  * This class keeps the chunks; IndexWindow and TimeWindow read and write their slots, each in its
- * own code, so that each slot access sees one kind of chunk (one shared access saw arrays of
- * several element kinds and Float64Arrays: a polymorphic access on the checkers' hottest line).
+ * own code, so that each slot access sees one kind of chunk (one shared access over arrays of
+ * several element kinds and Float64Arrays went generic, and was the checkers' hottest line).
  */
 class ChunkedWindow<C> {
   /** chunks[k] holds the indexes from (firstChunk + k) * INDEX_CHUNK. */

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, VIEW_COMMIT, VIEW_LOG, VIEW_STATE, showEntry, showTime, TimeWindow } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, type LogMirror, VIEW_COMMIT, VIEW_LOG, VIEW_STATE, showEntry, showTime, timeChunk } from './util.ts';
 
 interface Committed {
   readonly term: number;
@@ -18,7 +18,7 @@ class CommittedEntries {
   readonly key = new IndexWindow<string>();
   private readonly node = new IndexWindow<NodeId>();
   private readonly commitTerm = new IndexWindow<number>();
-  private readonly time = new TimeWindow();
+  private readonly time = new IndexWindow<number>(timeChunk);
 
   set(index: number, term: number, key: string, node: NodeId, commitTerm: number, time: number): void {
     this.term.set(index, term);

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, Observations, VIEW_LOG, showEntry, showKey, showTime, TimeWindow } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, VIEW_LOG, showEntry, showKey, showTime, timeChunk } from './util.ts';
 
 interface Registered {
   readonly key: string;
@@ -39,7 +39,7 @@ export const logMatching: CheckerDefinition = {
     const firstKey = new IndexWindow<string>();
     const firstPrevTerm = new IndexWindow<number>();
     const firstNode = new IndexWindow<NodeId>();
-    const firstTime = new TimeWindow();
+    const firstTime = new IndexWindow<number>(timeChunk);
     const others = new Map<string, Registered>();
     let prunedTo = 0;
     const prune = (to: number) => {

@@ -1,7 +1,7 @@
 import type { NodeId } from '../src/adapter/contract.ts';
 import { KvModel } from './kv-model.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { IndexWindow, PRUNE_BATCH, Observations, commandKey, showKey, showTime, TimeWindow } from './util.ts';
+import { IndexWindow, PRUNE_BATCH, Observations, commandKey, showKey, showTime, timeChunk } from './util.ts';
 
 /**
  * State Machine Safety (Raft §5.4.3): no two nodes apply different commands at one index.
@@ -35,7 +35,7 @@ export const stateMachineSafety: CheckerDefinition = {
     const appliedKey = new IndexWindow<string>();
     const appliedCommand = new IndexWindow<unknown>();
     const appliedBy = new IndexWindow<NodeId>();
-    const appliedAt = new TimeWindow();
+    const appliedAt = new IndexWindow<number>(timeChunk);
     let highest = 0;
     /** The agreed commands 1..folded, folded; their records are dropped. */
     const model = new KvModel();

@@ -473,9 +473,15 @@ export class Observations {
 /** Records are pruned in batches of at least this many indexes (amortised O(1) per index). */
 export const PRUNE_BATCH = 1024;
 
-/** An IndexWindow or TimeWindow holds its values in chunks of this many indexes (a power of two). */
+/** An IndexWindow holds its values in chunks of this many indexes (a power of two). */
 export const INDEX_CHUNK = 1024;
 const CHUNK_BITS = 10;
+
+/** A chunk of an IndexWindow. */
+type Chunk<T> = { [slot: number]: T | undefined };
+
+/** Chunks of times: unboxed, off the collected heap. */
+export const timeChunk = (): Chunk<number> => new Float64Array(INDEX_CHUNK);
 
 /**
  * Values by log index, kept only from a base index up: dropBelow(i) forgets every index under i,
@@ -488,34 +494,33 @@ const CHUNK_BITS = 10;
  * collector copied each new backing store again: most of the checkers' garbage-collection cost.)
  * Indexes are below 2^31.
  *
- * This class keeps the chunks; IndexWindow and TimeWindow read and write their slots, each in its
- * own code, so that each slot access sees one kind of chunk (one shared access over arrays of
- * several element kinds and Float64Arrays went generic, and was the checkers' hottest line).
+ * `newChunk` makes a chunk: by default an array (undefined where nothing was set); a window of
+ * times takes a Float64Array, whose numbers are stored unboxed and outside the collected heap
+ * (it reads 0 where nothing was set).
  */
-class ChunkedWindow<C> {
+export class IndexWindow<T> {
   /** chunks[k] holds the indexes from (firstChunk + k) * INDEX_CHUNK. */
-  private chunks: (C | undefined)[] = [];
+  private chunks: (Chunk<T> | undefined)[] = [];
   private firstChunk = 0;
   private base = 0;
 
-  constructor(private readonly newChunk: () => C) {}
+  constructor(private readonly newChunk: () => Chunk<T> = () => new Array<T | undefined>(INDEX_CHUNK)) {}
 
-  /** The chunk that holds `index`, if any (undefined below the base). */
-  protected chunkOf(index: number): C | undefined {
+  get(index: number): T | undefined {
     if (index < this.base) return undefined;
-    return this.chunks[(index >> CHUNK_BITS) - this.firstChunk];
+    const chunk = this.chunks[(index >> CHUNK_BITS) - this.firstChunk];
+    return chunk === undefined ? undefined : chunk[index & (INDEX_CHUNK - 1)];
   }
 
-  /** The chunk that holds `index`, made if missing (undefined below the base). */
-  protected chunkFor(index: number): C | undefined {
-    if (index < this.base) return undefined;
+  set(index: number, value: T): void {
+    if (index < this.base) return;
     const k = (index >> CHUNK_BITS) - this.firstChunk;
     let chunk = this.chunks[k];
     if (chunk === undefined) {
       while (this.chunks.length < k) this.chunks.push(undefined);
       this.chunks[k] = chunk = this.newChunk();
     }
-    return chunk;
+    chunk[index & (INDEX_CHUNK - 1)] = value;
   }
 
   /** The lowest index still held. */
@@ -540,41 +545,6 @@ class ChunkedWindow<C> {
     if (whole >= this.chunks.length) this.chunks = [];
     else this.chunks.splice(0, whole);
     this.firstChunk += whole;
-  }
-}
-
-/** Any values by index (see ChunkedWindow); undefined where nothing was set. */
-export class IndexWindow<T> extends ChunkedWindow<(T | undefined)[]> {
-  constructor() {
-    // Filled with undefined, every chunk has the same elements kind whatever it holds (numbers, strings, objects).
-    super(() => new Array<T | undefined>(INDEX_CHUNK).fill(undefined));
-  }
-
-  get(index: number): T | undefined {
-    const chunk = this.chunkOf(index);
-    return chunk === undefined ? undefined : chunk[index & (INDEX_CHUNK - 1)];
-  }
-
-  set(index: number, value: T): void {
-    const chunk = this.chunkFor(index);
-    if (chunk !== undefined) chunk[index & (INDEX_CHUNK - 1)] = value;
-  }
-}
-
-/** Times by index (see ChunkedWindow), stored unboxed in Float64Arrays, outside the collected heap; 0 where nothing was set. */
-export class TimeWindow extends ChunkedWindow<Float64Array> {
-  constructor() {
-    super(() => new Float64Array(INDEX_CHUNK));
-  }
-
-  get(index: number): number | undefined {
-    const chunk = this.chunkOf(index);
-    return chunk === undefined ? undefined : chunk[index & (INDEX_CHUNK - 1)];
-  }
-
-  set(index: number, value: number): void {
-    const chunk = this.chunkFor(index);
-    if (chunk !== undefined) chunk[index & (INDEX_CHUNK - 1)] = value;
   }
 }
 

@@ -6,7 +6,7 @@ import { leaderAppendOnly } from '../../invariants/leader-append-only.ts';
 import { leaderCompleteness } from '../../invariants/leader-completeness.ts';
 import { logMatching } from '../../invariants/log-matching.ts';
 import type { Checker, ClusterInfo, Violation } from '../../invariants/types.ts';
-import { INDEX_CHUNK, IndexWindow, LogMirror, Observations, VIEW_COMMIT, VIEW_LOG, VIEW_STATE, TimeWindow } from '../../invariants/util.ts';
+import { INDEX_CHUNK, IndexWindow, LogMirror, Observations, VIEW_COMMIT, VIEW_LOG, VIEW_STATE, timeChunk } from '../../invariants/util.ts';
 import { cmd, create, log, spec, view } from './helpers.ts';
 
 /** A fresh run: its own ClusterInfo object, every log checker created for it, offered each step in turn as the engine does. */
@@ -205,7 +205,7 @@ describe('IndexWindow', () => {
   });
 
   it('stores times in Float64Array chunks exactly', () => {
-    const times = new TimeWindow();
+    const times = new IndexWindow<number>(timeChunk);
     times.set(7, 1234.5678);
     times.set(INDEX_CHUNK + 7, 0.1 + 0.2);
     expect(times.get(7)).toBe(1234.5678);

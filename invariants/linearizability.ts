@@ -12,9 +12,10 @@ export interface LinearizabilityOptions {
   /** LinearizabilityMonitor only: operations a key's segment must hold before it is cut (default 1024). */
   readonly segmentMinOperations?: number;
   /**
-   * Search first with values told apart only as reads can (ObservableValues: the same verdict, far
-   * fewer steps under bursts of concurrent writes), and over exact values only when that finds no
-   * linearization. Default true; false searches over exact values only, the reference tests compare with.
+   * A key the search over exact values does not settle quickly is searched with values told apart
+   * only as reads can (ObservableValues: the same verdict, far fewer steps under bursts of
+   * concurrent writes), and over exact values again only when that finds no linearization.
+   * Default true; false searches over exact values only, the reference tests compare with.
    */
   readonly verdictFirst?: boolean;
 }
@@ -719,12 +720,13 @@ function linearizes(
  * keeps bursts of concurrent reads from multiplying the explored sets (2^reads without it).
  *
  * Bursts of concurrent writes are the other blow-up (the default scenario's burst clients: a
- * dozen puts and appends at one instant, 2^writes sets times their orders' values). So each key is
- * searched first with values told apart only as the reads still to come can (ObservableValues),
- * which enters no configuration a read rules out and merges the values no read can show. A
- * linearization it finds is a real one (it applies the operations as they are; merged values match
- * no read), so "linearizable" stands; anything else is left to the search over exact values, which
- * gives the verdict and its description as before.
+ * dozen puts and appends at one instant, 2^writes sets times their orders' values). So a key the
+ * search does not settle in a few steps an operation (see linearizes) is searched next with
+ * values told apart only as the reads still to come can (ObservableValues), which enters no
+ * configuration a read rules out and merges the values no read can show. A linearization it finds
+ * is a real one (it applies the operations as they are; merged values match no read), so
+ * "linearizable" stands; anything else is left to the search over exact values, which gives the
+ * verdict and its description as before.
  *
  * This checks a whole history at once; a run checks its history as it goes (LinearizabilityMonitor).
  */

@@ -81,7 +81,6 @@ export async function executeTask(task: Task): Promise<TaskResult> {
     {
       scenario: context.scenario,
       ...(context.scenarioFile !== undefined ? { scenarioFile: context.scenarioFile } : {}),
-      seed: task.seed,
       implementation: task.spec.implementation,
       checkersModule: task.spec.checkers,
       settings: context.settings,

@@ -2,7 +2,7 @@ import { findScenario } from '../../scenarios/index.ts';
 import { InputError } from '../adapter/load.ts';
 import { replayReport, type ReplayOutcome } from '../report/replay.ts';
 import { writeHtmlFile } from '../report/html.ts';
-import { loadReport, validateReportPlans, type Report } from '../report/report.ts';
+import { describeSeed, loadReport, validateReportPlans, type Report } from '../report/report.ts';
 import { formatPlan, formatTrace } from '../report/text.ts';
 import { parseScenario, type Scenario } from '../sim/scenario.ts';
 import { loadCheckers, loadImplementation, recordPath, REFERENCE } from './modules.ts';
@@ -68,7 +68,7 @@ export async function replayCommandMain(file: string, options: ReplayCommandOpti
 function printReplay(report: Report, outcome: ReplayOutcome, file: string, options: ReplayCommandOptions): void {
   const lines: string[] = [];
   lines.push(`raftsim replay — ${file}`);
-  lines.push(`  scenario ${report.scenario.name}, seed ${report.seed}, implementation ${report.implementation}, raftsim ${report.frameworkVersion}`);
+  lines.push(`  scenario ${report.scenario.name}, ${describeSeed(report)}, implementation ${report.implementation}, raftsim ${report.frameworkVersion}`);
   lines.push(`  plan (${report.plan.actions.length} action(s), shrunk from ${report.originalPlan.actions.length}):`);
   for (const line of formatPlan(report.plan)) lines.push(`    ${line}`);
   lines.push('');

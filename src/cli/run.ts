@@ -29,7 +29,10 @@ export interface RunCommandOptions {
 }
 
 export interface ReportWritten {
+  /** The failing run's seed. */
   seed: number;
+  /** The seed the shrunk plan fails with (the report's, which replay runs); differs when shrinking's seed search moved it. */
+  shrunkSeed: number;
   json: string;
   html: string;
   replay: string;
@@ -186,7 +189,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
         const json = writeReport(reportsDir, report);
         const html = writeHtml(reportsDir, report, replayCommand(json));
         output.reports.push({
-          seed: report.seed,
+          seed: report.originalSeed,
+          shrunkSeed: report.seed,
           json,
           html,
           replay: replayCommand(json),
@@ -272,6 +276,7 @@ function printSummary(output: CampaignOutput, reports: Report[]): void {
     const report = reports[i]!;
     lines.push('');
     lines.push(`Seed ${written.seed}: ${report.violation.invariant} — ${report.violation.message}`);
+    if (written.shrunkSeed !== written.seed) lines.push(`  (shrinking found a shorter plan under seed ${written.shrunkSeed}; the report replays that)`);
     lines.push(`  plan shrunk from ${written.originalActions} to ${written.shrunkActions} action(s)${written.fastCheck ? ` (fast-check seed ${written.fastCheck.seed}, path ${written.fastCheck.path})` : ''}:`);
     for (const line of formatPlan(report.plan)) lines.push(`    ${line}`);
     lines.push(`  report      ${written.json}`);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { runScenario, type RunSettings } from '../runner.ts';
+import { campaignSeeds, runScenario, type RunSettings } from '../runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { Violation } from '../../invariants/types.ts';
 import { planArbitrary } from './arbitraries.ts';
@@ -22,9 +22,17 @@ import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
  *    `counterexamplePath` together with the seed name the plan it shrank to (`planAtPath` walks
  *    back to it), and removal then finishes it.
  *
- * Runs are capped (`maxRuns` for fast-check, `maxRemoveRuns` for each removal); past a cap every
- * candidate counts as passing, which stops shrinking deterministically: the result depends on
- * the inputs only, never on wall time.
+ * When both leave more than `seedSearchAbove` actions, a seed search follows: a plan that is
+ * 1-minimal for one run seed is often not for another, because which node leads, which vote
+ * splits and which message is late all come from the seed, and a longer plan is mostly there to
+ * recreate, by force, a coincidence that another seed gives for free. So each single removal is
+ * retried under a few other seeds; the first that still fails is taken with its seed, removal
+ * runs again there, and the search repeats until no removal fails under any of the seeds. The
+ * result then names the seed it fails with (`seed`), which differs from the run's.
+ *
+ * Runs are capped (`maxRuns` for fast-check, `maxRemoveRuns` for each removal, `maxSeedRuns` for
+ * the seed search); past a cap every candidate counts as passing, which stops shrinking
+ * deterministically: the result depends on the inputs only, never on wall time.
  */
 export interface ShrinkOptions {
   /** Simulation runs fast-check's shrinking may spend, the original run included. Default 400. */
@@ -36,6 +44,16 @@ export interface ShrinkOptions {
   readonly maxRemoveRuns?: number;
   /** Only a violation of the original invariant counts as "still failing" (default true). */
   readonly sameInvariant?: boolean;
+  /**
+   * The seed search runs only when removal and fast-check leave more actions than this.
+   * Default 3: a plan that short is read at a glance, and keeping the run's seed keeps the
+   * report next to the campaign that found it.
+   */
+  readonly seedSearchAbove?: number;
+  /** Other seeds each removal is tried with in the seed search. Default 16. */
+  readonly seedsPerRemoval?: number;
+  /** Runs the seed search may spend. Default 400. */
+  readonly maxSeedRuns?: number;
 }
 
 export interface FastCheckTrail {
@@ -49,12 +67,18 @@ export interface FastCheckTrail {
 }
 
 export interface ShrinkResult {
+  /** The seed the shrunk plan fails with: the run's own, unless the seed search moved it. */
+  readonly seed: number;
+  /** The failing run's seed, which `originalPlan` fails with. */
+  readonly originalSeed: number;
   readonly originalPlan: FaultPlan;
   readonly originalViolation: Violation;
   readonly plan: FaultPlan;
   readonly violation: Violation;
   /** Which shrinker's result won (see the comment at the top). */
   readonly method: 'fast-check, then removal' | 'removal';
+  /** True when the seed search found a shorter plan under another seed (then `seed` is that seed). */
+  readonly reseeded: boolean;
   /** fast-check's shrinking, when it ran (also when removal alone got further). */
   readonly fastCheck?: FastCheckTrail;
   /** Simulation runs spent shrinking, the original one included. */
@@ -83,16 +107,16 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
   let runs = 1;
   let capped = false;
   /** A "still fails?" test that allows `budget` runs, then answers "no" (deterministically). */
-  const failsWithin = (budget: number): ((plan: FaultPlan) => boolean) => {
+  const failsWithin = (budget: number): ((plan: FaultPlan, runSeed?: number) => boolean) => {
     let left = budget;
-    return (plan) => {
+    return (plan, runSeed = seed) => {
       if (left <= 0) {
         capped = true;
         return false;
       }
       left--;
       runs++;
-      const v = runScenario(scenario, seed, { ...base, plan }).violation;
+      const v = runScenario(scenario, runSeed, { ...base, plan }).violation;
       return v !== undefined && (!sameInvariant || v.invariant === target);
     };
   };
@@ -135,14 +159,37 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
       method = 'fast-check, then removal';
     }
   }
-  const last = runScenario(scenario, seed, { ...base, plan });
-  if (!last.violation) throw new Error(`shrink: the shrunk plan of seed ${seed} no longer fails; the simulation is not deterministic`);
+  let shrunkSeed = seed;
+  const seedSearchAbove = options.seedSearchAbove ?? 3;
+  if (plan.actions.length > seedSearchAbove) {
+    const seedsPerRemoval = options.seedsPerRemoval ?? 16;
+    const seeds = [seed, ...campaignSeeds(seed, seedsPerRemoval + 1).filter((s) => s !== seed).slice(0, seedsPerRemoval)];
+    const searchFails = failsWithin(options.maxSeedRuns ?? 400);
+    for (let moved = true; moved && plan.actions.length > seedSearchAbove; ) {
+      moved = false;
+      for (let i = plan.actions.length - 1; i >= 0 && !moved; i--) {
+        const candidate: FaultPlan = { version: FAULT_PLAN_VERSION, actions: plan.actions.filter((_, j) => j !== i) };
+        // The current seed is skipped: removal there already found no single action to drop.
+        const other = seeds.find((s) => s !== shrunkSeed && searchFails(candidate, s));
+        if (other === undefined) continue;
+        shrunkSeed = other;
+        const failsThere = failsWithin(removalBudget(candidate.actions.length));
+        plan = removeActions(candidate, (p) => failsThere(p, other));
+        moved = true;
+      }
+    }
+  }
+  const last = runScenario(scenario, shrunkSeed, { ...base, plan });
+  if (!last.violation) throw new Error(`shrink: the shrunk plan of seed ${shrunkSeed} no longer fails; the simulation is not deterministic`);
   return {
+    seed: shrunkSeed,
+    originalSeed: seed,
     originalPlan: first.plan,
     originalViolation: first.violation,
     plan,
     violation: last.violation,
     method,
+    reseeded: shrunkSeed !== seed,
     ...(fastCheck ? { fastCheck } : {}),
     runs,
     capped,

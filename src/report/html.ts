@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { messageType } from '../sim/trace.ts';
-import { reportBaseName, writeFileAtomic, type Report } from './report.ts';
+import { describeSeed, reportBaseName, writeFileAtomic, type Report } from './report.ts';
 import { describeAction, describeEntry } from './text.ts';
 
 /**
@@ -29,7 +29,7 @@ export function renderHtml(report: Report, replayCommand?: string): string {
   };
   const meta: [string, string][] = [
     ['scenario', report.scenario.name + (report.scenario.file ? ` (${report.scenario.file})` : '')],
-    ['seed', String(report.seed)],
+    ['seed', describeSeed(report).replace(/^seed /, '')],
     ['implementation', report.implementation + (Object.keys(report.implementationOptions).length ? ` ${JSON.stringify(report.implementationOptions)}` : '')],
     ['raftsim', report.frameworkVersion],
     ['fast-check', report.fastCheck ? `seed ${report.fastCheck.seed}, path ${report.fastCheck.path} (${report.fastCheck.numShrinks} shrinks)` : `— (${report.shrink.method})`],
@@ -73,7 +73,7 @@ export function renderHtml(report: Report, replayCommand?: string): string {
 
 /** Writes the HTML beside the JSON report (atomically); returns its path. */
 export function writeHtml(dir: string, report: Report, replayCommand?: string): string {
-  return writeHtmlFile(join(dir, `${reportBaseName(report.scenario.name, report.seed)}.html`), report, replayCommand);
+  return writeHtmlFile(join(dir, `${reportBaseName(report.scenario.name, report.originalSeed)}.html`), report, replayCommand);
 }
 
 export function writeHtmlFile(file: string, report: Report, replayCommand?: string): string {

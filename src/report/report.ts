@@ -18,7 +18,7 @@ import type { Capability, Violation } from '../../invariants/types.ts';
  * so it differs from the hash a campaign prints for the same seed in its default 'hash' mode.
  */
 export const REPORT_FORMAT = 'raftsim-report';
-export const REPORT_VERSION = 1;
+export const REPORT_VERSION = 2;
 
 export interface ReportScenario {
   readonly name: string;
@@ -33,7 +33,10 @@ export interface Report {
   readonly reportVersion: typeof REPORT_VERSION;
   readonly frameworkVersion: string;
   readonly scenario: ReportScenario;
+  /** The seed the shrunk plan fails with (replay runs it). */
   readonly seed: number;
+  /** The seed of the failing run the shrink started from, which `originalPlan` fails with; differs from `seed` when the shrink's seed search moved it. */
+  readonly originalSeed: number;
   /** The scenario's servers, in order (the HTML's lanes). */
   readonly nodes: readonly string[];
   /** The module path given with --impl, or "reference". */
@@ -42,7 +45,7 @@ export interface Report {
   /** Where the checkers came from ("builtin" = invariants/index.ts ALL_CHECKERS, or a module path) and which ran. */
   readonly checkers: { readonly module: string; readonly names: readonly string[] };
   readonly fastCheck: FastCheckTrail | null;
-  readonly shrink: { readonly method: ShrinkResult['method']; readonly runs: number; readonly capped: boolean };
+  readonly shrink: { readonly method: ShrinkResult['method']; readonly reseeded: boolean; readonly runs: number; readonly capped: boolean };
   readonly originalPlan: FaultPlan;
   readonly originalViolation: Violation;
   readonly plan: FaultPlan;
@@ -72,16 +75,21 @@ export interface ReportContext {
   readonly scenario: Scenario;
   /** Set when the scenario came from a JSON file. */
   readonly scenarioFile?: string;
-  readonly seed: number;
   readonly implementation: string;
   readonly checkersModule: string;
   /** The settings of the failing run (factory, checkers, extra implementation options). */
   readonly settings: RunSettings;
 }
 
+/** The report's seed for people: the replayed seed, and the failing run's when shrinking moved it. */
+export function describeSeed(report: Pick<Report, 'seed' | 'originalSeed'>): string {
+  return report.seed === report.originalSeed ? `seed ${report.seed}` : `seed ${report.seed} (the failing run was seed ${report.originalSeed}; shrinking found a shorter plan under seed ${report.seed})`;
+}
+
 /** Re-runs the shrunk plan with a full trace and assembles the report. */
 export function buildReport(context: ReportContext, shrink: ShrinkResult): Report {
-  const { scenario, seed, settings } = context;
+  const { scenario, settings } = context;
+  const { seed } = shrink;
   const run = runScenario(scenario, seed, { ...settings, plan: shrink.plan, trace: 'full' });
   if (!run.violation) throw new Error(`report: the shrunk plan of seed ${seed} did not fail when re-run with a full trace`);
   return {
@@ -93,12 +101,13 @@ export function buildReport(context: ReportContext, shrink: ShrinkResult): Repor
       ...(context.scenarioFile !== undefined ? { file: context.scenarioFile, definition: jsonSafe(scenario) } : {}),
     },
     seed,
+    originalSeed: shrink.originalSeed,
     nodes: nodeIds(scenario.nodes),
     implementation: context.implementation,
     implementationOptions: { ...scenario.implementationOptions, ...settings.implementationOptions },
     checkers: { module: context.checkersModule, names: settings.checkers.map((c) => c.name) },
     fastCheck: shrink.fastCheck ?? null,
-    shrink: { method: shrink.method, runs: shrink.runs, capped: shrink.capped },
+    shrink: { method: shrink.method, reseeded: shrink.reseeded, runs: shrink.runs, capped: shrink.capped },
     originalPlan: shrink.originalPlan,
     originalViolation: shrink.originalViolation,
     plan: shrink.plan,
@@ -114,14 +123,14 @@ export function buildReport(context: ReportContext, shrink: ShrinkResult): Repor
   };
 }
 
-/** `<scenario>-<seed>`, the base name of a report's files. */
+/** `<scenario>-<seed>`, the base name of a report's files (the seed of the failing run, as the campaign printed it). */
 export function reportBaseName(scenario: string, seed: number): string {
   return `${scenario}-${seed}`;
 }
 
 /** Writes `dir/<scenario>-<seed>.json` atomically (temp file, then rename); returns its path. */
 export function writeReport(dir: string, report: Report): string {
-  const file = join(dir, `${reportBaseName(report.scenario.name, report.seed)}.json`);
+  const file = join(dir, `${reportBaseName(report.scenario.name, report.originalSeed)}.json`);
   writeFileAtomic(file, JSON.stringify(report));
   return file;
 }
@@ -176,7 +185,7 @@ export function validateReport(json: unknown, source: string): Report {
   if (typeof r.frameworkVersion !== 'string') fail('frameworkVersion', 'a version string');
   const scenario = r.scenario as Record<string, unknown> | undefined;
   if (typeof scenario !== 'object' || scenario === null || typeof scenario.name !== 'string') fail('scenario', 'an object with a "name"');
-  if (!Number.isSafeInteger(r.seed) || (r.seed as number) < 0) fail('seed', 'an integer seed >= 0');
+  for (const field of ['seed', 'originalSeed']) if (!Number.isSafeInteger(r[field]) || (r[field] as number) < 0) fail(field, 'an integer seed >= 0');
   if (!Array.isArray(r.nodes) || !r.nodes.every((n) => typeof n === 'string')) fail('nodes', 'the list of node ids');
   if (typeof r.implementation !== 'string' || r.implementation.length === 0) fail('implementation', '"reference" or a module path');
   if (typeof r.implementationOptions !== 'object' || r.implementationOptions === null || Array.isArray(r.implementationOptions)) fail('implementationOptions', 'an object');

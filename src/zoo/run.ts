@@ -56,6 +56,8 @@ export interface ZooBugResult {
   readonly message: string | null;
   readonly originalActions: number | null;
   readonly shrunkActions: number | null;
+  /** The seed the shrunk plan fails with (its report's); differs from `seed` when shrinking's seed search moved it. */
+  readonly shrunkSeed: number | null;
   readonly shrinkRuns: number | null;
   readonly shrinkMs: number | null;
   readonly report: string | null;
@@ -113,15 +115,17 @@ export function huntBug(name: string, options: ZooOptions = {}): ZooBugResult {
       message: null,
       originalActions: null,
       shrunkActions: null,
+      shrunkSeed: null,
       shrinkRuns: null,
       shrinkMs: null,
       report: null,
       replay: null,
     };
   }
-  let shrunk: Pick<ZooBugResult, 'originalActions' | 'shrunkActions' | 'shrinkRuns' | 'shrinkMs' | 'report' | 'replay'> = {
+  let shrunk: Pick<ZooBugResult, 'originalActions' | 'shrunkActions' | 'shrunkSeed' | 'shrinkRuns' | 'shrinkMs' | 'report' | 'replay'> = {
     originalActions: null,
     shrunkActions: null,
+    shrunkSeed: null,
     shrinkRuns: null,
     shrinkMs: null,
     report: null,
@@ -137,7 +141,7 @@ export function huntBug(name: string, options: ZooOptions = {}): ZooBugResult {
     const dir = options.reportsDir === undefined ? 'reports' : options.reportsDir;
     if (dir !== null) {
       const built = buildReport(
-        { scenario, seed: failing.seed, implementation: 'reference', checkersModule: 'builtin', settings },
+        { scenario, implementation: 'reference', checkersModule: 'builtin', settings },
         result,
       );
       // One file per bug: hunts of different bugs may fail on the same seed.
@@ -149,6 +153,7 @@ export function huntBug(name: string, options: ZooOptions = {}): ZooBugResult {
     shrunk = {
       originalActions: result.originalPlan.actions.length,
       shrunkActions: result.plan.actions.length,
+      shrunkSeed: result.seed,
       shrinkRuns: result.runs,
       shrinkMs,
       report,

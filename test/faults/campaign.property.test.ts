@@ -31,7 +31,7 @@ describe('property: no invariant is violated under generated fault plans', () =>
       const shrink = shrinkFailure(scenario, seed, settings, { maxRuns: 200 });
       let where = '';
       if (shrink) {
-        const report = buildReport({ scenario, seed, implementation: 'reference', checkersModule: 'builtin', settings }, shrink);
+        const report = buildReport({ scenario, implementation: 'reference', checkersModule: 'builtin', settings }, shrink);
         const file = writeReport('reports', report);
         writeHtml('reports', report, `npm run raftsim -- replay ${file}`);
         where = `\nshrunk to ${shrink.plan.actions.length} action(s); report ${file}\nreplay: npm run raftsim -- replay ${file}`;

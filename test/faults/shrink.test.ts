@@ -12,6 +12,7 @@ import type { Scenario } from '../../src/sim/scenario.ts';
 import { defaultScenario } from '../../scenarios/default.ts';
 import { createBrokenRaft } from '../support/broken-raft.ts';
 import { TEST_CHECKERS } from '../support/checkers.ts';
+import type { CheckerDefinition } from '../../invariants/types.ts';
 
 const settings = (bug: string): RunSettings => ({ factory: createBrokenRaft, checkers: TEST_CHECKERS, generatePlan, implementationOptions: { bug } });
 
@@ -47,7 +48,7 @@ describe('finding, shrinking, reporting and replaying a planted bug', () => {
       }
       sizes.push(`${shrink.originalPlan.actions.length}->${shrink.plan.actions.length}`);
 
-      const report = buildReport({ scenario: defaultScenario, seed, implementation: 'test/support/broken-raft.ts', checkersModule: 'test/support/checkers.ts', settings: s }, shrink);
+      const report = buildReport({ scenario: defaultScenario, implementation: 'test/support/broken-raft.ts', checkersModule: 'test/support/checkers.ts', settings: s }, shrink);
       const file = writeReport(dir, report);
       const loaded = loadReport(file);
       expect(loaded.plan).toEqual(shrink.plan);
@@ -63,7 +64,7 @@ describe('finding, shrinking, reporting and replaying a planted bug', () => {
   it("names fast-check's shrunk plan by seed and path (removal switched off to make fast-check's result the final one)", () => {
     const s = settings('double-vote');
     const seed = failingSeeds(defaultScenario, s, 1).find((x) => generatePlan(defaultScenario, x).actions.length > 1)!;
-    const shrink = shrinkFailure(defaultScenario, seed, s, { maxRuns: 300, maxRemoveRuns: 0 })!;
+    const shrink = shrinkFailure(defaultScenario, seed, s, { maxRuns: 300, maxRemoveRuns: 0, seedSearchAbove: Infinity })!;
     expect(shrink.method).toBe('fast-check, then removal');
     expect(planAtPath(defaultScenario, shrink.fastCheck!.seed, shrink.fastCheck!.path)).toEqual(shrink.fastCheck!.plan);
     expect(shrink.plan).toEqual(shrink.fastCheck!.plan);
@@ -84,6 +85,59 @@ describe('finding, shrinking, reporting and replaying a planted bug', () => {
 
   it('returns undefined for a passing run', () => {
     expect(shrinkFailure(defaultScenario, 1, settings('none'))).toBeUndefined();
+  });
+});
+
+describe('the seed search: a plan 1-minimal under its seed may shrink under another', () => {
+  // A made-up failure that needs three isolations, or two when the first leader of the run is
+  // `lucky` — a coincidence the seed decides, as which node leads decides many real failures.
+  const isolations: FaultAction[] = [1000, 2000, 3000].map((at, i) => ({ at, kind: 'isolate', node: `n${i + 3}` }));
+  const firstLeaderOf = (seed: number): string => {
+    let first = '';
+    const probe: CheckerDefinition = { name: 'first-leader', description: '', scope: 'step', needs: [], create: () => ({
+      afterStep: (node, view) => void (first ||= view.role === 'leader' ? node : ''),
+    }) };
+    runScenario({ ...defaultScenario, name: 'probe', generate: undefined, plan: { version: FAULT_PLAN_VERSION, actions: [] } }, seed, { ...settings('none'), checkers: [probe] });
+    return first;
+  };
+  const seed = 5;
+  const lucky = ['n1', 'n2', 'n3', 'n4', 'n5'].find((n) => n !== firstLeaderOf(seed))!;
+  const madeUp: CheckerDefinition = { name: 'made-up', description: 'fires on enough isolations', scope: 'run', needs: [], create: () => {
+    let first = '';
+    return {
+      afterStep: (node, view) => void (first ||= view.role === 'leader' ? node : ''),
+      finish: (record) => {
+        const isolated = record.statuses.filter((s) => s.connected.length < 10 && s.up.length === 5).length;
+        return isolated >= (first === lucky ? 2 : 3) ? { invariant: 'made-up', message: `${isolated} isolations, first leader ${first}` } : undefined;
+      },
+    };
+  } };
+  const scenario: Scenario = { ...defaultScenario, name: 'isolations', generate: undefined, plan: { version: FAULT_PLAN_VERSION, actions: isolations } };
+  const s: RunSettings = { ...settings('none'), checkers: [madeUp] };
+
+  it('moves to a seed where fewer actions fail, and the report replays it', () => {
+    expect(runScenario(scenario, seed, s).violation?.invariant).toBe('made-up');
+    const kept = shrinkFailure(scenario, seed, s, { seedSearchAbove: Infinity })!;
+    expect(kept.plan.actions).toHaveLength(3);
+    expect(kept.reseeded).toBe(false);
+
+    const shrink = shrinkFailure(scenario, seed, s, { seedSearchAbove: 2 })!;
+    expect(shrink.plan.actions).toHaveLength(2);
+    expect(shrink.reseeded).toBe(true);
+    expect(shrink.originalSeed).toBe(seed);
+    expect(shrink.seed).not.toBe(seed);
+    expect(firstLeaderOf(shrink.seed)).toBe(lucky);
+    const report = buildReport({ scenario, implementation: 'test/support/broken-raft.ts', checkersModule: 'inline', settings: s }, shrink);
+    expect(report).toMatchObject({ seed: shrink.seed, originalSeed: seed, shrink: { reseeded: true } });
+    const replay = replayReport(report, scenario, createBrokenRaft, [madeUp]);
+    expect(replay.reproduced).toBe(true);
+    expect(replay.hashMatches).toBe(true);
+  });
+
+  it('is deterministic: the same failure shrinks to the same plan and seed', () => {
+    const a = shrinkFailure(scenario, seed, s, { seedSearchAbove: 2 })!;
+    const b = shrinkFailure(scenario, seed, s, { seedSearchAbove: 2 })!;
+    expect([b.seed, b.plan, b.runs]).toEqual([a.seed, a.plan, a.runs]);
   });
 });
 

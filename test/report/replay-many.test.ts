@@ -23,7 +23,7 @@ describe('replay', () => {
       if (files.length === 100) break;
       if (!runScenario(scenario, seed, settings).violation) continue;
       const shrink = shrinkFailure(scenario, seed, settings, { maxRuns: 15 })!;
-      const report = buildReport({ scenario, scenarioFile: 'replay-many.json', seed, implementation: 'test/support/broken-raft.ts', checkersModule: 'test/support/checkers.ts', settings }, shrink);
+      const report = buildReport({ scenario, scenarioFile: 'replay-many.json', implementation: 'test/support/broken-raft.ts', checkersModule: 'test/support/checkers.ts', settings }, shrink);
       files.push(writeReport(dir, report));
     }
     expect(files.length).toBe(100);

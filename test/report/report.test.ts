@@ -20,7 +20,7 @@ function aReport(): Report {
   let seed = 1;
   while (!runScenario(defaultScenario, seed, settings).violation) seed++;
   const shrink = shrinkFailure(defaultScenario, seed, settings, { maxRuns: 50 })!;
-  return buildReport({ scenario: defaultScenario, seed, implementation: 'test/support/broken-raft.ts', checkersModule: 'test/support/checkers.ts', settings }, shrink);
+  return buildReport({ scenario: defaultScenario, implementation: 'test/support/broken-raft.ts', checkersModule: 'test/support/checkers.ts', settings }, shrink);
 }
 
 describe('reports', () => {

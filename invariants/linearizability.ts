@@ -140,6 +140,10 @@ class Values {
   }
 }
 
+/** ObservableValues' id for every value no read still to come can show, and its answer for a configuration with no completion. */
+const GARBAGE = 0;
+const DEAD = -1;
+
 /**
  * Register values as a search that only asks "linearizable or not" sees them, with what the reads
  * still to be linearized allow. A value no such read can show, as it is or extended by appends, is
@@ -152,8 +156,6 @@ class Values {
  * Values are ids as in Values; equality with a read's output is a lookup, no string is built.
  */
 class ObservableValues {
-  static readonly GARBAGE = 0;
-  static readonly DEAD = -1;
   private readonly outputs: string[] = [];
   private readonly outputIndex = new Map<string, number>();
   /** Per output: reads showing it not linearized yet, and puts not linearized yet whose value is a prefix of it. */
@@ -217,7 +219,7 @@ class ObservableValues {
   }
 
   append(state: number, value: string): number {
-    if (value === '' || state === ObservableValues.GARBAGE) return state;
+    if (value === '' || state === GARBAGE) return state;
     let map = this.children[state];
     if (!map) this.children[state] = map = new Map();
     let id = map.get(value);
@@ -263,12 +265,12 @@ class ObservableValues {
       shown++;
       if (this.sources[o] === 0) strandedShown++;
     }
-    if (strandedShown < this.stranded) return ObservableValues.DEAD;
-    return shown > 0 ? id : ObservableValues.GARBAGE;
+    if (strandedShown < this.stranded) return DEAD;
+    return shown > 0 ? id : GARBAGE;
   }
 
   private add(length: number, prefixOf: number[]): number {
-    if (prefixOf.length === 0) return ObservableValues.GARBAGE;
+    if (prefixOf.length === 0) return GARBAGE;
     const id = this.length.length;
     this.length.push(length);
     this.prefixOf.push(prefixOf);
@@ -515,7 +517,7 @@ function searchKey(
     let entry = head.next;
     let popForced = false;
     let atEnd = false;
-    while (state !== ObservableValues.DEAD) {
+    while (state !== DEAD) {
       if (remaining === 0) {
         if (!onEnd) return undefined;
         // Writes left unapplied can still take effect later: what follows decides, so go on.
@@ -570,7 +572,7 @@ function searchKey(
         }
         const nh = (h ^ hashes[i]!) >>> 0;
         const nh2 = (h2 ^ hashes2[i]!) >>> 0;
-        if (next !== ObservableValues.DEAD && !explored((nh ^ Math.imul(next + 1, 0x9e3779b1)) >>> 0, nh2, next)) {
+        if (next !== DEAD && !explored((nh ^ Math.imul(next + 1, 0x9e3779b1)) >>> 0, nh2, next)) {
           top = { entry, state, prev: top, depth: (top?.depth ?? 0) + 1, forced: op.type === 'get' };
           state = next;
           h = nh;

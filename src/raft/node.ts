@@ -1,6 +1,6 @@
 import type { ClusterConfig, Command, NodeHost, NodeId, NodeView, ProposeResult, RaftNode, Role } from '../adapter/contract.ts';
 import { NOOP, RaftLog, type Entry } from './log.ts';
-import { ActiveConfig, changeSize, isConfigCommand, type Config, type ConfigCommand } from './membership.ts';
+import { ActiveConfig, ServerSlots, changeSize, isConfigCommand, type Config, type ConfigCommand } from './membership.ts';
 import {
   asRaftMessage,
   type AppendReply,
@@ -89,7 +89,11 @@ export class RaftServer implements RaftNode {
   private votes = new Set<NodeId>();
   /** Grants received this round, as a bare count (only the vote-count-not-set bug uses it). */
   private grantCount = 0;
-  private readonly progress = new Map<NodeId, Progress>();
+  /** Numbers the servers for `progress` and the configurations' quorum arithmetic. */
+  private readonly slots: ServerSlots;
+  private readonly selfSlot: number;
+  /** The leader's view of each peer, indexed by server slot (undefined: not tracked this term). */
+  private progress: (Progress | undefined)[] = [];
   private failedElections = 0;
   private lastLeaderContact = -Infinity;
 
@@ -127,7 +131,9 @@ export class RaftServer implements RaftNode {
     this.anyBug = this.bugs.size > 0;
     this.self = host.id;
     this.persistence = new Persistence(host.storage);
-    this.snapshotConfig = new ActiveConfig(freezeConfig({ voters: [...cluster.initialMembers], learners: [] }), 0, this.self);
+    this.slots = new ServerSlots(cluster.nodes);
+    this.selfSlot = this.slots.of(this.self);
+    this.snapshotConfig = this.activeConfig(freezeConfig({ voters: [...cluster.initialMembers], learners: [] }), 0);
     this.config = this.snapshotConfig;
     this.recover();
     this.resetElectionDeadline();
@@ -152,7 +158,7 @@ export class RaftServer implements RaftNode {
     const snapshot = recovered.snapshot;
     if (snapshot) {
       this.log.reset(snapshot.index, snapshot.term);
-      this.snapshotConfig = new ActiveConfig(snapshot.config, snapshot.index, this.self);
+      this.snapshotConfig = this.activeConfig(snapshot.config, snapshot.index);
       this.snapshotData = snapshot.data;
       // Our state machine restarts empty: it becomes the snapshot before anything is applied.
       this.host.restore({ index: snapshot.index, data: snapshot.data });
@@ -160,7 +166,7 @@ export class RaftServer implements RaftNode {
     }
     for (const entry of recovered.entries) {
       const index = this.log.append(entry);
-      if (isConfigCommand(entry.command)) this.configs.push(new ActiveConfig(entry.command.config, index, this.self));
+      if (isConfigCommand(entry.command)) this.configs.push(this.activeConfig(entry.command.config, index));
     }
     // Lost hard state: we never vote again, but report no term below what the log shows.
     if (this.disqualified) this.term = Math.max(this.term, this.log.lastTerm, this.fence?.term ?? 0);
@@ -259,7 +265,7 @@ export class RaftServer implements RaftNode {
       // stretches it past the moment a new leader can be elected.
       const now = this.host.now();
       const lease = this.cluster.timing.electionTimeoutMinMs;
-      if (this.config.hasQuorum((id) => id === this.self || now - (this.progress.get(id)?.lastAck ?? -Infinity) < lease)) {
+      if (this.config.hasQuorum((id) => id === this.self || now - (this.progressOf(id)?.lastAck ?? -Infinity) < lease)) {
         ready(this.commitIndex);
         return true;
       }
@@ -469,7 +475,7 @@ export class RaftServer implements RaftNode {
     this.failedElections = 0;
     this.transferTarget = null;
     this.pendingChange = null;
-    this.progress.clear();
+    this.progress = [];
     for (const id of this.config.peers) this.peer(id);
     const { heartbeatMs, electionTimeoutMaxMs } = this.cluster.timing;
     const heartbeat = (): void => {
@@ -487,12 +493,12 @@ export class RaftServer implements RaftNode {
     if (this.options.checkQuorum) {
       const check = (): void => {
         if (this.stopped || this.role !== 'leader') return;
-        if (!this.config.hasQuorum((id) => id === this.self || this.progress.get(id)?.active === true)) {
+        if (!this.config.hasQuorum((id) => id === this.self || this.progressOf(id)?.active === true)) {
           this.checkQuorumTimer = undefined;
           this.becomeFollower(this.term, null);
           return;
         }
-        for (const p of this.progress.values()) p.active = false;
+        for (const p of this.progress) if (p !== undefined) p.active = false;
         this.checkQuorumTimer = this.host.setTimer(electionTimeoutMaxMs, check);
       };
       this.checkQuorumTimer = this.host.setTimer(electionTimeoutMaxMs, check);
@@ -523,7 +529,7 @@ export class RaftServer implements RaftNode {
       this.pendingReads = [];
       this.readsAwaitingCommit = [];
       this.readsQueued = [];
-      this.progress.clear();
+      this.progress = [];
       this.resetElectionDeadline();
     }
   }
@@ -618,12 +624,22 @@ export class RaftServer implements RaftNode {
   // ---- replication: leader side --------------------------------------------------------------
 
   private peer(id: NodeId): Progress {
-    let p = this.progress.get(id);
+    const slot = this.slots.of(id);
+    let p = this.progress[slot];
     if (p === undefined) {
       p = { next: this.log.lastIndex + 1, match: 0, active: false, readAck: 0, lastSent: -Infinity, lastAck: -Infinity };
-      this.progress.set(id, p);
+      this.progress[slot] = p;
     }
     return p;
+  }
+
+  /** The progress of `id`, if the leader tracks it. */
+  private progressOf(id: NodeId): Progress | undefined {
+    return this.progress[this.slots.of(id)];
+  }
+
+  private activeConfig(config: Config, index: number): ActiveConfig {
+    return new ActiveConfig(config, index, this.self, this.slots);
   }
 
   /** Appends, persists and syncs (so the leader may count itself), then replicates. */
@@ -705,7 +721,7 @@ export class RaftServer implements RaftNode {
   private handleAppendReply(from: NodeId, m: AppendReply): void {
     if (m.term > this.term) return this.becomeFollower(m.term, null);
     if (m.term < this.term || this.role !== 'leader') return;
-    const p = this.progress.get(from);
+    const p = this.progressOf(from);
     if (p === undefined) return;
     this.noteAck(p, m.ctx);
     if (this.role !== 'leader') return;
@@ -740,7 +756,7 @@ export class RaftServer implements RaftNode {
   private handleSnapshotReply(from: NodeId, m: SnapshotReply): void {
     if (m.term > this.term) return this.becomeFollower(m.term, null);
     if (m.term < this.term || this.role !== 'leader') return;
-    const p = this.progress.get(from);
+    const p = this.progressOf(from);
     if (p === undefined) return;
     this.noteAck(p, m.ctx);
     if (this.role !== 'leader') return;
@@ -770,8 +786,8 @@ export class RaftServer implements RaftNode {
     const lastIndex = this.log.lastIndex;
     // BUG joint-consensus-union-quorum (async-raft #62): one majority over C_old ∪ C_new instead of one of each.
     const n = this.bug('joint-consensus-union-quorum')
-      ? this.config.unionQuorumMatch((id) => (id === this.self ? lastIndex : (this.progress.get(id)?.match ?? 0)))
-      : this.config.quorumMatchOf(this.progress, this.self, lastIndex);
+      ? this.config.unionQuorumMatch((id) => (id === this.self ? lastIndex : (this.progressOf(id)?.match ?? 0)))
+      : this.config.quorumMatchOf(this.progress, this.selfSlot, lastIndex);
     if (n > this.commitIndex && this.commitRule(n)) this.advanceCommit(n);
   }
 
@@ -885,7 +901,7 @@ export class RaftServer implements RaftNode {
       log.reset(m.index, m.lastTerm);
       this.configs = [];
     }
-    this.snapshotConfig = new ActiveConfig(m.config, m.index, this.self);
+    this.snapshotConfig = this.activeConfig(m.config, m.index);
     this.snapshotData = m.data;
     this.updateConfig();
     this.commitIndex = m.index;
@@ -954,7 +970,7 @@ export class RaftServer implements RaftNode {
     const index = this.log.append(entry);
     this.persistence.putEntry(index, entry);
     if (isConfigCommand(entry.command)) {
-      this.configs.push(new ActiveConfig(entry.command.config, index, this.self));
+      this.configs.push(this.activeConfig(entry.command.config, index));
       this.updateConfig();
     }
     if (this.bug('apply-uncommitted')) this.applyCommitted();
@@ -1039,7 +1055,7 @@ export class RaftServer implements RaftNode {
 
   private caughtUp(id: NodeId): boolean {
     if (id === this.self) return true;
-    const p = this.progress.get(id);
+    const p = this.progressOf(id);
     return p !== undefined && p.match >= this.commitIndex && p.match > 0;
   }
 
@@ -1103,7 +1119,7 @@ export class RaftServer implements RaftNode {
   private checkReads(): void {
     while (this.pendingReads.length > 0 && this.role === 'leader') {
       const read = this.pendingReads[0]!;
-      const confirmed = this.config.hasReadQuorum(this.progress, this.self, read.seq);
+      const confirmed = this.config.hasReadQuorum(this.progress, this.selfSlot, read.seq);
       if (!confirmed) return;
       this.pendingReads.shift();
       read.ready(read.readIndex);

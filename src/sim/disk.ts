@@ -104,7 +104,8 @@ export class SimDisk implements DurableStorage {
  */
 function copyValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (Object.isFrozen(value) && (recentlyFrozen(value) || isDeeplyFrozen(value))) return value;
+  // The identity scan first: Object.isFrozen costs several times more, and values in the ring are frozen for good.
+  if (recentlyFrozen(value) || (Object.isFrozen(value) && isDeeplyFrozen(value))) return value;
   if (Array.isArray(value)) {
     const copy = new Array(value.length);
     for (let i = 0; i < value.length; i++) copy[i] = copyValue(value[i]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RaftNode } from '../../src/adapter/contract.ts';
-import { ActiveConfig } from '../../src/raft/membership.ts';
+import { ActiveConfig, ServerSlots } from '../../src/raft/membership.ts';
 import { parseRaftOptions } from '../../src/raft/options.ts';
 import { Persistence } from '../../src/raft/storage/persistence.ts';
 import { Rng } from '../../src/sim/rng.ts';
@@ -496,7 +496,7 @@ describe('reference raft: options', () => {
   });
 });
 
-describe('closure-free quorum helpers', () => {
+describe('closure-free quorum helpers over progress arrays', () => {
   it('equals quorumMatch with the same match function, for plain and joint configurations', () => {
     const rng = new Rng(5);
     const ids = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'];
@@ -504,17 +504,18 @@ describe('closure-free quorum helpers', () => {
       const pick = (): string[] => ids.filter(() => rng.chance(0.6));
       const voters = pick();
       const old = rng.chance(0.3) ? pick() : undefined;
-      const config = new ActiveConfig({ voters, learners: [], ...(old ? { old } : {}) }, 0, 'n1');
-      const progress = new Map<string, { match: number }>();
-      for (const id of ids) if (rng.chance(0.8)) progress.set(id, { match: rng.int(-1, 6) });
+      const slots = new ServerSlots(ids);
+      const config = new ActiveConfig({ voters, learners: [], ...(old ? { old } : {}) }, 0, 'n1', slots);
+      const progress: ({ match: number } | undefined)[] = [];
+      for (const id of ids) if (rng.chance(0.8)) progress[slots.of(id)] = { match: rng.int(-1, 6) };
       const self = rng.pick(ids);
       const selfMatch = rng.int(0, 6);
-      const matchOf = (id: string): number => (id === self ? selfMatch : (progress.get(id)?.match ?? 0));
-      expect(config.quorumMatchOf(progress, self, selfMatch)).toBe(config.quorumMatch(matchOf));
-      const acks = new Map<string, { readAck: number }>();
-      for (const id of ids) if (rng.chance(0.8)) acks.set(id, { readAck: rng.int(0, 3) });
+      const matchOf = (id: string): number => (id === self ? selfMatch : (progress[slots.of(id)]?.match ?? 0));
+      expect(config.quorumMatchOf(progress, slots.of(self), selfMatch)).toBe(config.quorumMatch(matchOf));
+      const acks: ({ readAck: number } | undefined)[] = [];
+      for (const id of ids) if (rng.chance(0.8)) acks[slots.of(id)] = { readAck: rng.int(0, 3) };
       const seq = rng.int(0, 3);
-      expect(config.hasReadQuorum(acks, self, seq)).toBe(config.hasQuorum((id) => id === self || (acks.get(id)?.readAck ?? 0) >= seq));
+      expect(config.hasReadQuorum(acks, slots.of(self), seq)).toBe(config.hasQuorum((id) => id === self || (acks[slots.of(id)]?.readAck ?? 0) >= seq));
       expect(config.selfIsQuorum(self)).toBe(config.hasQuorum((id) => id === self));
     }
   });

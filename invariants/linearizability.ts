@@ -11,6 +11,13 @@ export interface LinearizabilityOptions {
   readonly maxSteps?: number;
   /** LinearizabilityMonitor only: operations a key's segment must hold before it is cut (default 1024). */
   readonly segmentMinOperations?: number;
+  /**
+   * A key the search over exact values does not settle quickly is searched with values told apart
+   * only as reads can (ObservableValues: the same verdict, far fewer steps under bursts of
+   * concurrent writes), and over exact values again only when that finds no linearization.
+   * Default true; false searches over exact values only, the reference tests compare with.
+   */
+  readonly verdictFirst?: boolean;
 }
 
 export type LinearizabilityResult =
@@ -133,6 +140,148 @@ class Values {
   }
 }
 
+/** ObservableValues' id for every value no read still to come can show, and its answer for a configuration with no completion. */
+const GARBAGE = 0;
+const DEAD = -1;
+
+/**
+ * Register values as a search that only asks "linearizable or not" sees them, with what the reads
+ * still to be linearized allow. A value no such read can show, as it is or extended by appends, is
+ * GARBAGE: all such values behave alike from there (no read matches one, an append keeps it one, a
+ * put replaces it), so the memo stops telling apart the many orders of concurrent writes that no
+ * read has seen. A configuration is DEAD when some read still to come shows an output that neither
+ * the value (by appends) nor any put left to linearize can lead to: no completion exists, so the
+ * search does not enter it, instead of finding that out at the read's return after trying every
+ * order of the writes concurrent with it. Neither changes the verdict, only the work.
+ * Values are ids as in Values; equality with a read's output is a lookup, no string is built.
+ */
+class ObservableValues {
+  private readonly outputs: string[] = [];
+  private readonly outputIndex = new Map<string, number>();
+  /** Per output: reads showing it not linearized yet, and puts not linearized yet whose value is a prefix of it. */
+  private readonly unread: number[] = [];
+  private readonly sources: number[] = [];
+  /** Outputs some read still has to show that no put left can lead to. */
+  private stranded = 0;
+  /** Per id: the value's length, the outputs it is a prefix of, and the one it equals (-1 if none). */
+  private readonly length: number[] = [0];
+  private readonly prefixOf: number[][] = [[]];
+  private readonly equalOutput: number[] = [-1];
+  private readonly children: (Map<string, number> | undefined)[] = [undefined];
+  private readonly puts = new Map<string, number>();
+
+  /** A read showing `text`, not linearized yet; the number `equals` takes. Every read must be given before the first put or append. */
+  read(text: string): number {
+    let output = this.outputIndex.get(text);
+    if (output === undefined) {
+      this.outputIndex.set(text, (output = this.outputs.length));
+      this.outputs.push(text);
+      this.unread.push(0);
+      this.sources.push(0);
+      this.stranded++;
+    }
+    this.unread[output]!++;
+    return output;
+  }
+
+  /** A put of `value` that is left to linearize (once every read is given); the id it sets. */
+  source(value: string): number {
+    const id = this.put(value);
+    this.returnPut(id);
+    return id;
+  }
+
+  put(value: string): number {
+    let id = this.puts.get(value);
+    if (id === undefined) {
+      id = this.add(value.length, this.outputsStartingWith(value));
+      this.puts.set(value, id);
+    }
+    return id;
+  }
+
+  /** The outputs in lexicographic order (once every read is given): those with a given prefix are a run of it. */
+  private sorted: number[] | undefined;
+
+  private outputsStartingWith(prefix: string): number[] {
+    const outputs = this.outputs;
+    const sorted = (this.sorted ??= outputs.map((_, o) => o).sort((a, b) => (outputs[a]! < outputs[b]! ? -1 : 1)));
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (outputs[sorted[middle]!]! < prefix) low = middle + 1;
+      else high = middle;
+    }
+    const found: number[] = [];
+    for (let at = low; at < sorted.length && outputs[sorted[at]!]!.startsWith(prefix); at++) found.push(sorted[at]!);
+    return found;
+  }
+
+  append(state: number, value: string): number {
+    if (value === '' || state === GARBAGE) return state;
+    let map = this.children[state];
+    if (!map) this.children[state] = map = new Map();
+    let id = map.get(value);
+    if (id === undefined) {
+      const at = this.length[state]!;
+      const prefixOf = this.prefixOf[state]!.filter((o) => this.outputs[o]!.startsWith(value, at));
+      id = this.add(at + value.length, prefixOf);
+      map.set(value, id);
+    }
+    return id;
+  }
+
+  equals(id: number, output: number): boolean {
+    return this.equalOutput[id] === output;
+  }
+
+  /** A read of `output` was linearized. */
+  takeRead(output: number): void {
+    if (--this.unread[output]! === 0 && this.sources[output] === 0) this.stranded--;
+  }
+
+  returnRead(output: number): void {
+    if (this.unread[output]!++ === 0 && this.sources[output] === 0) this.stranded++;
+  }
+
+  /** A put that sets `id` was linearized. */
+  takePut(id: number): void {
+    for (const o of this.prefixOf[id]!) if (--this.sources[o]! === 0 && this.unread[o]! > 0) this.stranded++;
+  }
+
+  returnPut(id: number): void {
+    for (const o of this.prefixOf[id]!) if (this.sources[o]!++ === 0 && this.unread[o]! > 0) this.stranded--;
+  }
+
+  /** The register holding `id` after the reads and puts taken so far: `id`, GARBAGE or DEAD. */
+  settle(id: number): number {
+    const prefixOf = this.prefixOf[id]!;
+    let shown = 0;
+    let strandedShown = 0;
+    for (let p = 0; p < prefixOf.length; p++) {
+      const o = prefixOf[p]!;
+      if (this.unread[o]! === 0) continue;
+      shown++;
+      if (this.sources[o] === 0) strandedShown++;
+    }
+    if (strandedShown < this.stranded) return DEAD;
+    return shown > 0 ? id : GARBAGE;
+  }
+
+  private add(length: number, prefixOf: number[]): number {
+    if (prefixOf.length === 0) return GARBAGE;
+    const id = this.length.length;
+    this.length.push(length);
+    this.prefixOf.push(prefixOf);
+    let equal = -1;
+    for (const o of prefixOf) if (this.outputs[o]!.length === length) equal = o;
+    this.equalOutput.push(equal);
+    this.children.push(undefined);
+    return id;
+  }
+}
+
 /** A set of (hash, second fingerprint, state) triples: linear probing over typed arrays. */
 class FingerprintTable {
   private slots: Int32Array;
@@ -191,6 +340,7 @@ interface Frame {
  * read sees. Leaving such writes out keeps them from being tried at every point of the search.
  */
 function placed(ops: readonly KeyOp[]): boolean[] {
+  if (ops.every((k) => k.finite)) return ops.map(() => true);
   const outputs = new Set<string>();
   for (const k of ops) if (k.op.type === 'get') outputs.add(k.source.output ?? '');
   const observed = (value: string, type: 'put' | 'append'): boolean => {
@@ -209,6 +359,13 @@ interface SearchStart {
 
 const FROM_EMPTY: SearchStart = { state: '', configurations: [[]] };
 
+/** The steps the search over exact values is first given per operation and per search (see linearizes). */
+const QUICK_STEPS_PER_OPERATION = 2;
+const QUICK_STEPS_PER_SEARCH = 64;
+
+/** What a `verdictOnly` search returns for a history it cannot linearize. */
+const NOT_LINEARIZABLE: LinearizabilityResult = { ok: false, key: '', message: 'not linearizable', operations: [], longestLinearized: [], steps: 0 };
+
 /**
  * The search over one key's operations `ops`, of which only the `place`d ones are put in the list
  * (the others stay unapplied). Without `onEnd` it stops at the first complete linearization
@@ -217,6 +374,8 @@ const FROM_EMPTY: SearchStart = { state: '', configurations: [[]] };
  * the result is undefined if there was at least one. Exhaustive searches must be `exact`; they do
  * not apply a write that may or may not have happened where `dominated` says the applied set would
  * contain one already reported (what follows could only give ends containing it too).
+ * `verdictOnly` searches tell values apart only as reads can (ObservableValues) and return
+ * NOT_LINEARIZABLE instead of a described violation.
  */
 function searchKey(
   key: string,
@@ -225,6 +384,7 @@ function searchKey(
   start: SearchStart,
   budget: { left: number; used: number },
   exact: boolean,
+  verdictOnly: boolean,
   onEnd?: (applied: Uint32Array) => void,
   dominated?: (applied: Uint32Array) => boolean,
 ): LinearizabilityResult | undefined {
@@ -260,11 +420,32 @@ function searchKey(
     hashes[i] = mix(i, 0x1234567);
     hashes2[i] = mix(i, 0x7654321);
   }
-  const values = new Values();
-  const startState = values.put(start.state);
+  const observable = verdictOnly ? new ObservableValues() : undefined;
+  const exactValues = verdictOnly ? undefined : new Values();
+  const values = observable ?? exactValues!;
   // Each read's output is hashed once, not at every comparison: appended values grow long.
   const readCanon = new Int32Array(n);
-  for (let i = 0; i < n; i++) if (ops[i]!.op.type === 'get') readCanon[i] = values.canon(ops[i]!.source.output ?? '');
+  for (let i = 0; i < n; i++) {
+    const output = ops[i]!.source.output ?? '';
+    if (ops[i]!.op.type === 'get') readCanon[i] = observable ? observable.read(output) : exactValues!.canon(output);
+  }
+  const startState = values.put(start.state);
+  /** verdictOnly: the value each placed put sets, to tell `observable` what is left to linearize. */
+  const putValue = new Int32Array(n).fill(-1);
+  if (observable) {
+    for (let i = 0; i < n; i++) {
+      const op = ops[i]!.op;
+      if (place[i] && op.type === 'put') putValue[i] = observable.source(op.value);
+    }
+  }
+  const take = (i: number) => {
+    if (ops[i]!.op.type === 'get') observable!.takeRead(readCanon[i]!);
+    else if (putValue[i]! >= 0) observable!.takePut(putValue[i]!);
+  };
+  const giveBack = (i: number) => {
+    if (ops[i]!.op.type === 'get') observable!.returnRead(readCanon[i]!);
+    else if (putValue[i]! >= 0) observable!.returnPut(putValue[i]!);
+  };
   /**
    * Explored (linearized set, value) pairs. Fast mode keeps two 32-bit fingerprints of the set and
    * the value in an open-addressing table (no allocation per step); a "not linearizable" found in
@@ -329,10 +510,14 @@ function searchKey(
     let remaining = finite;
     let top: Frame | undefined;
     let state = startState;
+    if (observable) {
+      for (const a of applied) take(a);
+      state = observable.settle(startState);
+    }
     let entry = head.next;
     let popForced = false;
     let atEnd = false;
-    for (;;) {
+    while (state !== DEAD) {
       if (remaining === 0) {
         if (!onEnd) return undefined;
         // Writes left unapplied can still take effect later: what follows decides, so go on.
@@ -363,6 +548,7 @@ function searchKey(
         h2 ^= hashes2[op]!;
         state = frame.state;
         unlift(frame.entry);
+        if (observable) giveBack(op);
         if (ops[op]!.finite) remaining++;
         entry = frame.entry.next;
         continue;
@@ -380,9 +566,13 @@ function searchKey(
         next = -1;
       }
       if (next >= 0) {
+        if (observable) {
+          take(i);
+          next = observable.settle(next);
+        }
         const nh = (h ^ hashes[i]!) >>> 0;
         const nh2 = (h2 ^ hashes2[i]!) >>> 0;
-        if (!explored((nh ^ Math.imul(next + 1, 0x9e3779b1)) >>> 0, nh2, next)) {
+        if (next !== DEAD && !explored((nh ^ Math.imul(next + 1, 0x9e3779b1)) >>> 0, nh2, next)) {
           top = { entry, state, prev: top, depth: (top?.depth ?? 0) + 1, forced: op.type === 'get' };
           state = next;
           h = nh;
@@ -397,7 +587,8 @@ function searchKey(
           continue;
         }
         bits[i >>> 5]! &= ~(1 << (i & 31));
-        // An explored configuration after a matching read: so is every alternative to the read.
+        if (observable) giveBack(i);
+        // An explored configuration (or a dead one) after a matching read: so is every alternative to the read.
         if (op.type === 'get') {
           if (top === undefined) break;
           popForced = true;
@@ -406,9 +597,13 @@ function searchKey(
       }
       entry = entry.next;
     }
-    for (let a = applied.length - 1; a >= 0; a--) if (calls[applied[a]!]) unlift(calls[applied[a]!]!);
+    for (let a = applied.length - 1; a >= 0; a--) {
+      if (calls[applied[a]!]) unlift(calls[applied[a]!]!);
+      if (observable) giveBack(applied[a]!);
+    }
   }
-  return ended ? undefined : violation(key, ops, place, best, blocked, values, budget.used);
+  if (ended) return undefined;
+  return exactValues ? violation(key, ops, place, best, blocked, exactValues, budget.used) : NOT_LINEARIZABLE;
 }
 
 export function describeOperation(o: HistoryOperation): string {
@@ -461,11 +656,47 @@ function keyOp(source: HistoryOperation): KeyOp | undefined {
  * The search for one key from `start`, in fast mode and, if that says "not linearizable", again in
  * exact mode (fast mode's fingerprints could in theory merge two different sets).
  */
-function decideKey(key: string, ops: readonly KeyOp[], start: SearchStart, budget: { left: number; used: number }): LinearizabilityResult | undefined {
+function decideKey(key: string, ops: readonly KeyOp[], start: SearchStart, budget: { left: number; used: number }, verdictFirst: boolean): LinearizabilityResult | undefined {
   const place = placed(ops);
-  const result = searchKey(key, ops, place, start, budget, false);
+  const result = linearizes(key, ops, place, start, budget, verdictFirst);
   if (result === undefined || result.ok !== false) return result;
-  return searchKey(key, ops, place, start, budget, true);
+  return searchKey(key, ops, place, start, budget, true, false);
+}
+
+/**
+ * The search in fast mode. With `verdictFirst`, a key's search over exact values is first given
+ * QUICK_STEPS_PER_OPERATION steps an operation: a nearly sequential history (nine keys in ten of
+ * the default scenario's) needs about one, and the exact search sets up cheaper than the
+ * verdict-only one. A key it does not settle in those goes to a `verdictOnly` search (see
+ * checkLinearizable); if that finds no linearization, to the search over exact values with the
+ * budget as if neither trial had run, so that a history that does not linearize (or runs out of
+ * budget) is told as before.
+ */
+function linearizes(
+  key: string,
+  ops: readonly KeyOp[],
+  place: readonly boolean[],
+  start: SearchStart,
+  budget: { left: number; used: number },
+  verdictFirst: boolean,
+): LinearizabilityResult | undefined {
+  if (!verdictFirst) return searchKey(key, ops, place, start, budget, false, false);
+  const quickSteps = QUICK_STEPS_PER_OPERATION * ops.length + QUICK_STEPS_PER_SEARCH;
+  const quick = { left: Math.min(budget.left, quickSteps), used: budget.used };
+  const result = searchKey(key, ops, place, start, quick, false, false);
+  if (result?.ok !== 'unknown' || budget.left <= quickSteps) {
+    // Settled (or the whole budget ran out): exactly what the search over exact values alone gives.
+    budget.left -= quick.used - budget.used;
+    budget.used = quick.used;
+    return result;
+  }
+  const trial = { left: budget.left - (quick.used - budget.used), used: quick.used };
+  if (searchKey(key, ops, place, start, trial, false, true) === undefined) {
+    budget.left = trial.left;
+    budget.used = trial.used;
+    return undefined;
+  }
+  return searchKey(key, ops, place, start, budget, false, false);
 }
 
 /**
@@ -490,6 +721,15 @@ function decideKey(key: string, ops: readonly KeyOp[], start: SearchStart, budge
  * is tried in its place — when the configuration after it fails, so does the one before. This
  * keeps bursts of concurrent reads from multiplying the explored sets (2^reads without it).
  *
+ * Bursts of concurrent writes are the other blow-up (the default scenario's burst clients: a
+ * dozen puts and appends at one instant, 2^writes sets times their orders' values). So a key the
+ * search does not settle in a few steps an operation (see linearizes) is searched next with
+ * values told apart only as the reads still to come can (ObservableValues), which enters no
+ * configuration a read rules out and merges the values no read can show. A linearization it finds
+ * is a real one (it applies the operations as they are; merged values match no read), so
+ * "linearizable" stands; anything else is left to the search over exact values, which gives the
+ * verdict and its description as before.
+ *
  * This checks a whole history at once; a run checks its history as it goes (LinearizabilityMonitor).
  */
 export function checkLinearizable(history: readonly HistoryOperation[], options: LinearizabilityOptions = {}): LinearizabilityResult {
@@ -506,7 +746,7 @@ export function checkLinearizable(history: readonly HistoryOperation[], options:
   const budget = { left: options.maxSteps ?? DEFAULT_MAX_STEPS, used: 0 };
   const keys = [...byKey.keys()].sort();
   for (const key of keys) {
-    const result = decideKey(key, byKey.get(key)!, FROM_EMPTY, budget);
+    const result = decideKey(key, byKey.get(key)!, FROM_EMPTY, budget, options.verdictFirst ?? true);
     if (result !== undefined) return result;
   }
   return { ok: true, keys: keys.length, operations: total, steps: budget.used };
@@ -588,6 +828,7 @@ export class LinearizabilityMonitor {
   private readonly keys = new Map<string, KeyStream>();
   private readonly maxSteps: number;
   private readonly segmentMinOperations: number;
+  private readonly verdictFirst: boolean;
   private failure: LinearizabilityResult | undefined;
   private unknown: LinearizabilityResult | undefined;
   private operations = 0;
@@ -598,6 +839,7 @@ export class LinearizabilityMonitor {
   constructor(options: LinearizabilityOptions = {}) {
     this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
     this.segmentMinOperations = options.segmentMinOperations ?? SEGMENT_MIN_OPERATIONS;
+    this.verdictFirst = options.verdictFirst ?? true;
   }
 
   /** A client invoked `operation`; its record is read again later, once it has completed. */
@@ -621,7 +863,7 @@ export class LinearizabilityMonitor {
       const ops = this.segmentOps(stream);
       this.operations += ops.length - stream.open.length;
       const budget = { left: this.maxSteps, used: 0 };
-      const result = decideKey(key, ops, { state: stream.state, configurations: stream.configurations }, budget);
+      const result = decideKey(key, ops, { state: stream.state, configurations: stream.configurations }, budget, this.verdictFirst);
       this.steps += budget.used;
       if (result !== undefined) this.judge(stream, result);
     }
@@ -715,7 +957,7 @@ export class LinearizabilityMonitor {
     const rest: number[][] = [];
     for (const configuration of stream.configurations) {
       const budget = { left: this.maxSteps, used: 0 };
-      const result = searchKey(key, ops, completed, { state: stream.state, configurations: [configuration] }, budget, false);
+      const result = linearizes(key, ops, completed, { state: stream.state, configurations: [configuration] }, budget, this.verdictFirst);
       this.steps += budget.used;
       if (result === undefined) add([...configuration]);
       else if (result.ok === 'unknown') return result;
@@ -731,6 +973,7 @@ export class LinearizabilityMonitor {
       { state: stream.state, configurations: starts },
       budget,
       true,
+      false,
       (bits) => {
         const applied: number[] = [];
         for (let i = 0; i < ops.length; i++) if (!ops[i]!.finite && (bits[i >>> 5]! & (1 << (i & 31))) !== 0) applied.push(i);

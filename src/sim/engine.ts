@@ -316,10 +316,10 @@ export class Simulation {
 
   private loop(): void {
     const queue = this.queue;
+    const endTime = this.endTime;
     for (;;) {
-      const event = queue.peek();
-      if (event === undefined || event.time > this.endTime) break;
-      queue.pop();
+      if (queue.size === 0 || queue.peekTime() > endTime) break;
+      const event = queue.pop()!;
       this.now = event.time;
       if (++this.steps > this.maxSteps) {
         this.fail('step-budget', `the run exceeded ${this.maxSteps} steps by virtual time ${this.now.toFixed(1)} ms: a livelock or timer storm in the implementation`);

@@ -299,7 +299,10 @@ export class RaftServer implements RaftNode {
 
   inspect(): NodeView {
     // The simulator inspects after every step, and most steps change none of this: the last
-    // view (frozen, so nobody can change it) is handed out again until something does.
+    // view is handed out again until something does. A view is not frozen (Object.freeze costs
+    // more than building it; neither the engine nor any checker relies on isFrozen), yet it never
+    // changes once handed over: a change builds a fresh object here, and `lastView` is only ever
+    // read and replaced, never written through. Only its log is live, as a LogView may be.
     const role = this.viewRole();
     const view = this.lastView;
     if (
@@ -312,14 +315,14 @@ export class RaftServer implements RaftNode {
     ) {
       return view;
     }
-    return (this.lastView = Object.freeze({
+    return (this.lastView = {
       role,
       term: this.term,
       votedFor: this.votedFor,
       commitIndex: this.commitIndex,
       members: this.config.members,
       log: this.log,
-    }));
+    });
   }
 
   stop(): void {

@@ -104,6 +104,78 @@ interface SimEvent {
 
 const ROLE_CODES: Record<string, number> = { follower: 1, candidate: 2, leader: 3, learner: 4, precandidate: 5 };
 
+/**
+ * A node's live timers by id, in two arrays sorted by id. Ids come from one growing counter, so a
+ * new timer goes at the end; lookups are binary searches. A node keeps a handful of timers at
+ * once, and over a few entries this beats a Map, whose delete was the costly part of every fire.
+ */
+class TimerSet {
+  private readonly ids: number[] = [];
+  private readonly fires: (() => void)[] = [];
+
+  set(id: number, fire: () => void): void {
+    const ids = this.ids;
+    let i = ids.length;
+    if (i > 0 && ids[i - 1]! >= id) {
+      i = this.find(id);
+      if (ids[i] === id) {
+        this.fires[i] = fire;
+        return;
+      }
+      ids.splice(i, 0, id);
+      this.fires.splice(i, 0, fire);
+      return;
+    }
+    ids.push(id);
+    this.fires.push(fire);
+  }
+
+  /** Removes timer `id` and returns its callback; undefined when it is not live. */
+  take(id: number): (() => void) | undefined {
+    const ids = this.ids;
+    const i = this.find(id);
+    if (ids[i] !== id) return undefined;
+    const fire = this.fires[i];
+    this.removeAt(i);
+    return fire;
+  }
+
+  delete(id: number): void {
+    const i = this.find(id);
+    if (this.ids[i] === id) this.removeAt(i);
+  }
+
+  clear(): void {
+    this.ids.length = 0;
+    this.fires.length = 0;
+  }
+
+  /** The first position whose id is >= `id`. */
+  private find(id: number): number {
+    const ids = this.ids;
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ids[mid]! < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private removeAt(i: number): void {
+    const ids = this.ids;
+    const fires = this.fires;
+    const last = ids.length - 1;
+    for (let j = i; j < last; j++) {
+      ids[j] = ids[j + 1]!;
+      fires[j] = fires[j + 1]!;
+    }
+    ids.pop();
+    fires.pop();
+  }
+}
+
 /** The engine's record of one server: its disk outlives its incarnations. */
 class NodeSlot {
   up = false;
@@ -111,7 +183,7 @@ class NodeSlot {
   incarnation = 0;
   raft: RaftNode | undefined;
   kv = new KvStateMachine();
-  readonly timers = new Map<number, () => void>();
+  readonly timers = new TimerSet();
   /** Client requests waiting for their command to be applied here, by command id. */
   readonly waitingWrites = new Map<string, ClientRequest[]>();
   /** Reads waiting for the state machine to reach their read index. */
@@ -492,9 +564,8 @@ export class Simulation {
   private fireTimer(event: SimEvent): void {
     const slot = this.slots[event.target]!;
     if (slot.epoch !== event.epoch) return;
-    const fire = slot.timers.get(event.source);
+    const fire = slot.timers.take(event.source);
     if (fire === undefined) return;
-    slot.timers.delete(event.source);
     this.trace.mix(this.now, TRACE_KINDS.timer, slot.index, event.source);
     if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'timer', n: slot.id });
     try {

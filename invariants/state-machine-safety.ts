@@ -37,25 +37,21 @@ export const stateMachineSafety: CheckerDefinition = {
     const appliedBy = new IndexWindow<NodeId>();
     const appliedAt = new IndexWindow<number>(timeChunk);
     let highest = 0;
-    /** The agreed commands 1..folded, folded; their records are dropped. */
-    const model = new KvModel();
-    let folded = 0;
+    /** Moves `state` forward through the agreed commands up to `to`, as far as their records reach. */
+    const advance = (state: AgreedState, to: number) => {
+      while (state.at < to && appliedKey.get(state.at + 1) !== undefined) {
+        state.model.apply(appliedCommand.get(state.at + 1));
+        state.at++;
+      }
+    };
+    /** Up to the watermark: the records at or below it are dropped. */
+    const pruned = new AgreedState();
     const fold = (to: number) => {
-      while (folded < to && appliedKey.get(folded + 1) !== undefined) {
-        model.apply(appliedCommand.get(folded + 1));
-        folded++;
-      }
-      for (const window of [appliedKey, appliedCommand, appliedBy, appliedAt]) window.dropBelow(folded + 1);
+      advance(pruned, to);
+      for (const window of [appliedKey, appliedCommand, appliedBy, appliedAt]) window.dropBelow(pruned.at + 1);
     };
-    /** The agreed commands 1..ahead, folded; usable while ahead >= folded (the records above it are still held). */
-    const aheadModel = new KvModel();
-    let ahead = 0;
-    const foldAhead = (to: number) => {
-      while (ahead < to && appliedKey.get(ahead + 1) !== undefined) {
-        aheadModel.apply(appliedCommand.get(ahead + 1));
-        ahead++;
-      }
-    };
+    /** Up to the lowest applied index of the cluster; usable while at or above `pruned` (the records above it are still held). */
+    const lowest = new AgreedState();
     /** By node slot (Observations.slotOf): its state machine's applied index, as last seen. */
     const appliedIndex: number[] = [];
     const lowestApplied = (): number => {
@@ -70,11 +66,11 @@ export const stateMachineSafety: CheckerDefinition = {
     return {
       onApply(node, index, command, time): Violation | undefined {
         appliedIndex[logs.slotOf(node)] = index;
-        if (index > folded + 2 * PRUNE_BATCH) {
+        if (index > pruned.at + 2 * PRUNE_BATCH) {
           const to = Math.min(logs.watermark(), index - PRUNE_BATCH);
-          if (to >= folded + PRUNE_BATCH) fold(to);
+          if (to >= pruned.at + PRUNE_BATCH) fold(to);
         }
-        if (index <= folded) return undefined; // see Memory: cannot happen while snapshots are durable
+        if (index <= pruned.at) return undefined; // see Memory: cannot happen while snapshots are durable
         const key = commandKey(command);
         const first = appliedKey.get(index);
         if (first === undefined) {
@@ -83,17 +79,14 @@ export const stateMachineSafety: CheckerDefinition = {
           appliedBy.set(index, node);
           appliedAt.set(index, time);
           if (index > highest) highest = index;
-          if (ahead < index) foldAhead(lowestApplied());
-          return undefined;
+        } else if (first !== key) {
+          return {
+            invariant: 'state-machine-safety',
+            message: `${node} applied ${showKey(key)} at index ${index}, but ${appliedBy.get(index)!} applied ${showKey(first)} there (at ${showTime(appliedAt.get(index)!)})`,
+          };
         }
-        if (first === key) {
-          if (ahead < index) foldAhead(lowestApplied());
-          return undefined;
-        }
-        return {
-          invariant: 'state-machine-safety',
-          message: `${node} applied ${showKey(key)} at index ${index}, but ${appliedBy.get(index)!} applied ${showKey(first)} there (at ${showTime(appliedAt.get(index)!)})`,
-        };
+        if (lowest.at < index) advance(lowest, lowestApplied());
+        return undefined;
       },
       onRestore(node, index): Violation | undefined {
         appliedIndex[logs.slotOf(node)] = index;
@@ -107,21 +100,13 @@ export const stateMachineSafety: CheckerDefinition = {
         const nodes = [...record.finalStates].sort((a, b) => a[1].appliedIndex - b[1].appliedIndex);
         for (const [node, state] of nodes) {
           const at = state.appliedIndex;
-          if (at < folded) continue; // below what was folded (see Memory): not judged
-          let reached: number;
-          let data: ReadonlyMap<string, string>;
-          if (ahead >= folded && at >= ahead) {
-            foldAhead(at);
-            reached = ahead;
-            data = aheadModel.data;
-          } else {
-            fold(at);
-            reached = folded;
-            data = model.data;
-          }
+          if (at < pruned.at) continue; // below what was folded (see Memory): not judged
+          const from = lowest.at >= pruned.at && at >= lowest.at ? lowest : pruned;
+          if (from === lowest) advance(lowest, at);
+          else fold(at);
           // A gap in what was seen applied: this node (and those above it) cannot be judged.
-          if (reached < at) break;
-          const problem = compareState(data, state.entries);
+          if (from.at < at) break;
+          const problem = compareState(from.model.data, state.entries);
           if (problem) {
             return {
               invariant: 'state-machine-safety',
@@ -134,6 +119,12 @@ export const stateMachineSafety: CheckerDefinition = {
     };
   },
 };
+
+/** A state machine with the agreed commands 1..at applied. */
+class AgreedState {
+  readonly model = new KvModel();
+  at = 0;
+}
 
 function compareState(expected: ReadonlyMap<string, string>, actual: readonly (readonly [string, string])[]): string | undefined {
   const seen = new Set<string>();

@@ -10,6 +10,19 @@ import { INDEX_CHUNK, IndexWindow, LogMirror, Observations, VIEW_COMMIT, VIEW_LO
 import { cmd, create, log, spec, view } from './helpers.ts';
 
 /** A fresh run: its own ClusterInfo object, every log checker created for it, offered each step in turn as the engine does. */
+/** A LogView over `entries` (term, command) that follows every later change to them, as a live log view does. */
+function liveLog(entries: [number, unknown][]): LogView {
+  return {
+    snapshotIndex: 0,
+    snapshotTerm: 0,
+    get lastIndex() {
+      return entries.length;
+    },
+    termAt: (i) => entries[i - 1]![0],
+    commandAt: (i) => entries[i - 1]![1],
+  };
+}
+
 function run() {
   const cluster: ClusterInfo = { nodes: ['n1', 'n2', 'n3'], initialMembers: ['n1', 'n2', 'n3'], electionTimeoutMaxMs: 300 };
   const checkers: Checker[] = [logMatching, leaderAppendOnly, leaderCompleteness, durability].map((d) => d.create(cluster));
@@ -68,15 +81,7 @@ describe('log checkers sharing one mirror per node', () => {
   it('skips a step on an unchanged view, yet judges one whose log changed under the same view object', () => {
     // The reference Raft hands out one frozen view while only its (live) log changes.
     const entries: [number, unknown][] = [[1, cmd('a')], [2, cmd('b')]];
-    const live: LogView = {
-      snapshotIndex: 0,
-      snapshotTerm: 0,
-      get lastIndex() {
-        return entries.length;
-      },
-      termAt: (i) => entries[i - 1]![0],
-      commandAt: (i) => entries[i - 1]![1],
-    };
+    const live = liveLog(entries);
     const leader = view('leader', 2, { log: live, commitIndex: 0 });
     const appendOnly = create(leaderAppendOnly);
     expect(appendOnly.afterStep!('n1', leader, 1)).toBeUndefined();
@@ -128,15 +133,7 @@ describe('log checkers sharing one mirror per node', () => {
     // per subscriber would hand leader-append-only that empty update again at the next step and
     // hide the rewrite below, made under one LogView object.
     const entries: [number, unknown][] = [[1, cmd('a')], [2, cmd('b')]];
-    const live: LogView = {
-      snapshotIndex: 0,
-      snapshotTerm: 0,
-      get lastIndex() {
-        return entries.length;
-      },
-      termAt: (i) => entries[i - 1]![0],
-      commandAt: (i) => entries[i - 1]![1],
-    };
+    const live = liveLog(entries);
     const cluster: ClusterInfo = { nodes: ['n1', 'n2', 'n3'], initialMembers: ['n1', 'n2', 'n3'], electionTimeoutMaxMs: 300 };
     const [appendOnly] = [leaderAppendOnly, leaderCompleteness].map((d) => d.create(cluster));
     const step = appendOnly!.afterStep!;

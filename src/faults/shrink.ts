@@ -77,8 +77,6 @@ export interface ShrinkResult {
   readonly violation: Violation;
   /** Which shrinker's result won (see the comment at the top). */
   readonly method: 'fast-check, then removal' | 'removal';
-  /** True when the seed search found a shorter plan under another seed (then `seed` is that seed). */
-  readonly reseeded: boolean;
   /** fast-check's shrinking, when it ran (also when removal alone got further). */
   readonly fastCheck?: FastCheckTrail;
   /** Simulation runs spent shrinking, the original one included. */
@@ -163,7 +161,8 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
   const seedSearchAbove = options.seedSearchAbove ?? 3;
   if (plan.actions.length > seedSearchAbove) {
     const seedsPerRemoval = options.seedsPerRemoval ?? 16;
-    const seeds = [seed, ...campaignSeeds(seed, seedsPerRemoval + 1).filter((s) => s !== seed).slice(0, seedsPerRemoval)];
+    // Run 0 of a campaign is its base seed: the run's own seed, then seedsPerRemoval others.
+    const seeds = campaignSeeds(seed, seedsPerRemoval + 1);
     const searchFails = failsWithin(options.maxSeedRuns ?? 400);
     for (let moved = true; moved && plan.actions.length > seedSearchAbove; ) {
       moved = false;
@@ -189,7 +188,6 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
     plan,
     violation: last.violation,
     method,
-    reseeded: shrunkSeed !== seed,
     ...(fastCheck ? { fastCheck } : {}),
     runs,
     capped,

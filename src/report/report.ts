@@ -45,7 +45,7 @@ export interface Report {
   /** Where the checkers came from ("builtin" = invariants/index.ts ALL_CHECKERS, or a module path) and which ran. */
   readonly checkers: { readonly module: string; readonly names: readonly string[] };
   readonly fastCheck: FastCheckTrail | null;
-  readonly shrink: { readonly method: ShrinkResult['method']; readonly reseeded: boolean; readonly runs: number; readonly capped: boolean };
+  readonly shrink: { readonly method: ShrinkResult['method']; readonly runs: number; readonly capped: boolean };
   readonly originalPlan: FaultPlan;
   readonly originalViolation: Violation;
   readonly plan: FaultPlan;
@@ -107,7 +107,7 @@ export function buildReport(context: ReportContext, shrink: ShrinkResult): Repor
     implementationOptions: { ...scenario.implementationOptions, ...settings.implementationOptions },
     checkers: { module: context.checkersModule, names: settings.checkers.map((c) => c.name) },
     fastCheck: shrink.fastCheck ?? null,
-    shrink: { method: shrink.method, reseeded: shrink.reseeded, runs: shrink.runs, capped: shrink.capped },
+    shrink: { method: shrink.method, runs: shrink.runs, capped: shrink.capped },
     originalPlan: shrink.originalPlan,
     originalViolation: shrink.originalViolation,
     plan: shrink.plan,

@@ -68,7 +68,7 @@ export async function replayCommandMain(file: string, options: ReplayCommandOpti
 function printReplay(report: Report, outcome: ReplayOutcome, file: string, options: ReplayCommandOptions): void {
   const lines: string[] = [];
   lines.push(`raftsim replay — ${file}`);
-  lines.push(`  scenario ${report.scenario.name}, ${describeSeed(report)}, implementation ${report.implementation}, raftsim ${report.frameworkVersion}`);
+  lines.push(`  scenario ${report.scenario.name}, seed ${describeSeed(report)}, implementation ${report.implementation}, raftsim ${report.frameworkVersion}`);
   lines.push(`  plan (${report.plan.actions.length} action(s), shrunk from ${report.originalPlan.actions.length}):`);
   for (const line of formatPlan(report.plan)) lines.push(`    ${line}`);
   lines.push('');

@@ -29,7 +29,7 @@ export function renderHtml(report: Report, replayCommand?: string): string {
   };
   const meta: [string, string][] = [
     ['scenario', report.scenario.name + (report.scenario.file ? ` (${report.scenario.file})` : '')],
-    ['seed', describeSeed(report).replace(/^seed /, '')],
+    ['seed', describeSeed(report)],
     ['implementation', report.implementation + (Object.keys(report.implementationOptions).length ? ` ${JSON.stringify(report.implementationOptions)}` : '')],
     ['raftsim', report.frameworkVersion],
     ['fast-check', report.fastCheck ? `seed ${report.fastCheck.seed}, path ${report.fastCheck.path} (${report.fastCheck.numShrinks} shrinks)` : `— (${report.shrink.method})`],

@@ -83,7 +83,7 @@ export interface ReportContext {
 
 /** The report's seed for people: the replayed seed, and the failing run's when shrinking moved it. */
 export function describeSeed(report: Pick<Report, 'seed' | 'originalSeed'>): string {
-  return report.seed === report.originalSeed ? `seed ${report.seed}` : `seed ${report.seed} (the failing run was seed ${report.originalSeed}; shrinking found a shorter plan under seed ${report.seed})`;
+  return report.seed === report.originalSeed ? `${report.seed}` : `${report.seed} (the failing run was seed ${report.originalSeed}; shrinking found a shorter plan under seed ${report.seed})`;
 }
 
 /** Re-runs the shrunk plan with a full trace and assembles the report. */

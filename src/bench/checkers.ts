@@ -6,6 +6,7 @@ import { checkLinearizable } from '../../invariants/linearizability.ts';
 import type { Checker, CheckerDefinition, ClusterInfo } from '../../invariants/types.ts';
 import type { RaftFactory } from '../adapter/contract.ts';
 import { Simulation } from '../sim/engine.ts';
+import { median } from './median.ts';
 
 /**
  * Benchmarks of the invariant checkers (wall-clock time is fine here: nothing below runs on a
@@ -298,10 +299,8 @@ export async function benchEngine(options: { rounds?: number; virtualMs?: number
   }
   if (options.minLog !== undefined && logLength < options.minLog) throw new Error(`benchEngine: the log reached only ${logLength} entries`);
   // The median of the paired ratios: a pair shares the machine's load, so it is steadier than best against best.
-  ratios.sort((x, y) => x - y);
-  const median = ratios.length % 2 === 1 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
   return {
-    ratio: median,
+    ratio: median(ratios),
     bestOfEachRatio: on / off,
     checkersOnMs: on,
     checkersOffMs: off,

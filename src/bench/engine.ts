@@ -2,6 +2,7 @@ import type { RaftFactory } from '../adapter/contract.ts';
 import { Simulation } from '../sim/engine.ts';
 import { EventQueue } from '../sim/queue.ts';
 import { Rng } from '../sim/rng.ts';
+import { median } from './median.ts';
 
 export interface EngineBench {
   /** The best of the rounds. */
@@ -76,13 +77,12 @@ export function benchEngine(virtualMs = 100_000, rounds = 7): EngineBench {
     bestBare = Math.max(bestBare, perSec(bare));
     ratios.push(perSec(engine) / perSec(bare));
   }
-  ratios.sort((a, b) => a - b);
   const round3 = (x: number): number => Number(x.toFixed(3));
   return {
     eventsPerSec: Math.round(best),
     bareLoopEventsPerSec: Math.round(bestBare),
-    ratio: round3(ratios[Math.floor(rounds / 2)]!),
-    ratioRange: [round3(ratios[0]!), round3(ratios[rounds - 1]!)],
+    ratio: round3(median(ratios)),
+    ratioRange: [round3(Math.min(...ratios)), round3(Math.max(...ratios))],
     events,
     rounds,
   };

@@ -4,6 +4,7 @@ import { defaultScenario } from '../../scenarios/default.ts';
 import { generatePlan } from '../faults/generate.ts';
 import { createRaft } from '../raft/index.ts';
 import { campaignSeeds, runScenario, type RunSettings } from '../runner.ts';
+import { median } from './median.ts';
 
 export interface RaftBench {
   runs: number;
@@ -46,8 +47,6 @@ export function benchRaft(runs = 200, rounds = 3): { raft: RaftBench; overheadRa
     if (a.ms < on.ms) on = a;
     if (b.ms < off.ms) off = b;
   }
-  ratios.sort((x, y) => x - y);
-  const median = ratios[Math.floor(ratios.length / 2)]!;
   return {
     raft: {
       runs,
@@ -55,7 +54,7 @@ export function benchRaft(runs = 200, rounds = 3): { raft: RaftBench; overheadRa
       simToWallRatio: Math.round(on.virtualMs / on.ms),
       eventsPerSec: Math.round(on.events / (on.ms / 1000)),
     },
-    overheadRatio: Number(median.toFixed(3)),
+    overheadRatio: Number(median(ratios).toFixed(3)),
   };
 }
 

@@ -113,20 +113,9 @@ class TimerSet {
   private readonly ids: number[] = [];
   private readonly fires: (() => void)[] = [];
 
-  set(id: number, fire: () => void): void {
-    const ids = this.ids;
-    let i = ids.length;
-    if (i > 0 && ids[i - 1]! >= id) {
-      i = this.find(id);
-      if (ids[i] === id) {
-        this.fires[i] = fire;
-        return;
-      }
-      ids.splice(i, 0, id);
-      this.fires.splice(i, 0, fire);
-      return;
-    }
-    ids.push(id);
+  /** Adds timer `id`, which is above every id added before (they come from one counter). */
+  add(id: number, fire: () => void): void {
+    this.ids.push(id);
     this.fires.push(fire);
   }
 
@@ -556,7 +545,7 @@ export class Simulation {
     if (!(delayMs >= 0) || !Number.isFinite(delayMs)) {
       this.fail('adapter-contract', `node ${slot.id}: setTimer(${delayMs}) needs a finite delay >= 0`);
     }
-    slot.timers.set(id, fire);
+    slot.timers.add(id, fire);
     this.schedule(this.now + delayMs / slot.clockRate, EventKind.Timer, slot.index, id, epoch, undefined);
     return id;
   }

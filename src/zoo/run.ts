@@ -9,6 +9,7 @@ import { writeHtmlFile } from '../report/html.ts';
 import { buildReport, writeFileAtomic } from '../report/report.ts';
 import { campaignSeed } from '../sim/rng.ts';
 import { runScenario, type RunSettings } from '../runner.ts';
+import { median } from '../bench/median.ts';
 
 /**
  * The bug zoo's hunt: for each planted bug (src/raft/bugs.ts), run the DEFAULT scenario with
@@ -177,13 +178,6 @@ export function replayCommand(file: string): string {
   return `npm run raftsim -- replay ${file}`;
 }
 
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** Hunts every bug of the zoo, one after the other on this thread, and runs the controls. */
 export function runZoo(options: ZooOptions = {}): ZooResult {
   const started = performance.now();
@@ -205,8 +199,8 @@ export function runZoo(options: ZooOptions = {}): ZooResult {
     total: bugs.length,
     missed: bugs.filter((r) => !r.flagged).map((r) => r.name),
     falsePositives: results.filter((r) => r.control && r.flagged).map((r) => r.name),
-    medianMsToFirstFailure: median(found.map((r) => r.msToFirstFailure!)),
-    medianRunsToFirstFailure: median(found.map((r) => r.runsToFirstFailure!)),
+    medianMsToFirstFailure: found.length > 0 ? median(found.map((r) => r.msToFirstFailure!)) : null,
+    medianRunsToFirstFailure: found.length > 0 ? median(found.map((r) => r.runsToFirstFailure!)) : null,
     maxShrunkActions: shrunk.length > 0 ? Math.max(...shrunk) : null,
     wallMs: performance.now() - started,
   };

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { Observations, sameMembers, showTime } from './util.ts';
+import { Observations, VIEW_COMMIT, VIEW_MEMBERS, VIEW_STATE, sameMembers, showTime } from './util.ts';
 
 export interface CatchUpOptions {
   /** How long a follower may lag behind a leader's commit index; default 10 maximal election timeouts. */
@@ -53,7 +53,8 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
         return undefined;
       };
       return {
-        afterStep: Observations.forRun(cluster).stepHook(look),
+        // A leader's commit index and members: a step that changed neither role, commit nor members tells nothing new.
+        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE | VIEW_COMMIT | VIEW_MEMBERS),
         onRestart: look,
         finish(record: RunRecord): Violation | undefined {
           const healedAt = record.healedAt;

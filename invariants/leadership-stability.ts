@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { Observations, showTime } from './util.ts';
+import { Observations, VIEW_STATE, showTime } from './util.ts';
 
 export interface LeadershipStabilityOptions {
   /** Elections after the heal that are not judged (the cluster may need a few); default 2 maximal election timeouts. */
@@ -45,7 +45,8 @@ export function leadershipStabilityChecker(options: LeadershipStabilityOptions =
         return undefined;
       };
       return {
-        afterStep: Observations.forRun(cluster).stepHook(look),
+        // New leaderships show in role and term only.
+        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE),
         onRestart: look,
         finish(record: RunRecord): Violation | undefined {
           const healedAt = record.healedAt;

@@ -1,7 +1,7 @@
 import type { NodeId, NodeView, Role } from '../src/adapter/contract.ts';
 import type { ClientOperation } from '../src/sim/history.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { Observations, showTime } from './util.ts';
+import { Observations, VIEW_COMMIT, VIEW_STATE, showTime } from './util.ts';
 
 export interface LivenessOptions {
   /** How long after the heal a single leader and a committed write may take; default 10 maximal election timeouts. */
@@ -59,7 +59,8 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
         return undefined;
       };
       return {
-        afterStep: Observations.forRun(cluster).stepHook(look),
+        // Role, term and a leader's commit index are all it follows.
+        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE | VIEW_COMMIT),
         onRestart: look,
         onInvoke(operation) {
           if (operation.op.type !== 'get') writes.invoked(operation);

@@ -1,7 +1,7 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { ClientOperation } from '../src/sim/history.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, ClusterStatus, RunRecord, Violation } from './types.ts';
-import { Observations, sameMembers, showTime } from './util.ts';
+import { Observations, VIEW_MEMBERS, sameMembers, showTime } from './util.ts';
 
 export interface ProgressOptions {
   /** Shortest window judged; default 20 maximal election timeouts. */
@@ -38,7 +38,7 @@ export function progressUnderMajorityChecker(options: ProgressOptions = {}): Che
       };
       const stalls = new WriteStalls(windowMs);
       return {
-        afterStep: Observations.forRun(cluster).stepHook(look),
+        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_MEMBERS),
         onRestart: look,
         onInvoke(operation) {
           if (operation.op.type !== 'get') stalls.invoked(operation);

@@ -216,13 +216,14 @@ export type SlotStep = (node: NodeId, view: NodeView, time: number, slot: number
 /**
  * The parts of a node's view a step checker reads (a bit mask, see Observations.stepHook): its
  * role, term and vote; its commit index; its log (bounds, last term and last command, the
- * mirror's own test for an unchanged log).
+ * mirror's own test for an unchanged log); its members.
  */
 export const VIEW_STATE = 1;
 export const VIEW_COMMIT = 2;
 export const VIEW_LOG = 4;
+export const VIEW_MEMBERS = 8;
 /** Set at every step: a step checker that reads it is called even on an unchanged view. */
-const EVERY_STEP = 8;
+const EVERY_STEP = 16;
 
 /** What a step checker reads of a node's view, as last seen, to tell which parts of a view changed cheaply. */
 class ViewSignature {
@@ -236,6 +237,7 @@ class ViewSignature {
   snapshotTerm = -1;
   lastTerm: number | undefined = undefined;
   lastCommand: unknown = undefined;
+  members: readonly NodeId[] | undefined = undefined;
 
   /** Compares `view` with the last one and records it; the parts that changed (all of them at the first sighting). */
   observe(view: NodeView): number {
@@ -247,8 +249,13 @@ class ViewSignature {
     const lastCommand = log && lastIndex > snapshotIndex ? log.commandAt(lastIndex) : undefined;
     let changed = 0;
     if (!this.valid) {
-      changed = VIEW_STATE | VIEW_COMMIT | VIEW_LOG;
+      changed = VIEW_STATE | VIEW_COMMIT | VIEW_LOG | VIEW_MEMBERS;
       this.valid = true;
+    }
+    // An implementation may build a new list for every view: only other contents count as a change.
+    if (this.members !== view.members) {
+      if (!sameMembers(this.members, view.members)) changed |= VIEW_MEMBERS;
+      this.members = view.members;
     }
     if (this.role !== view.role || this.term !== view.term || this.votedFor !== view.votedFor) {
       changed |= VIEW_STATE;
@@ -277,7 +284,7 @@ class ViewSignature {
  *
  * - one afterStep for all of them (`stepHook`), which numbers the node (`slotOf`) and tells,
  *   once per step, which parts of its view changed since its previous step (VIEW_STATE,
- *   VIEW_COMMIT, VIEW_LOG). Most steps (deliveries of heartbeats and answers) change nothing,
+ *   VIEW_COMMIT, VIEW_LOG, VIEW_MEMBERS). Most steps (deliveries of heartbeats and answers) change nothing,
  *   and many change only one part; a checker is called only at steps that changed a part it
  *   reads;
  * - one log mirror per node for all the log checkers (log-matching, leader-append-only,
@@ -359,7 +366,7 @@ export class Observations {
    * over many checker objects cost about as much as the checks themselves). A checker created
    * alone (as in tests) gets its own context and drives itself.
    *
-   * `reads`: the view parts (VIEW_STATE | VIEW_COMMIT | VIEW_LOG) the step judges; it is called
+   * `reads`: the view parts (VIEW_STATE | VIEW_COMMIT | VIEW_LOG | VIEW_MEMBERS) the step judges; it is called
    * only at steps that changed one of them (every part counts as changed at a node's first view,
    * and after a crash), which suits a checker that judges each value once, when it appears.
    * Without `reads`, the step is called at every step. The hook tells the changed parts once per

@@ -6,7 +6,7 @@ import { leaderAppendOnly } from '../../invariants/leader-append-only.ts';
 import { leaderCompleteness } from '../../invariants/leader-completeness.ts';
 import { logMatching } from '../../invariants/log-matching.ts';
 import type { Checker, ClusterInfo, Violation } from '../../invariants/types.ts';
-import { INDEX_CHUNK, IndexWindow, LogMirror, Observations, VIEW_COMMIT, VIEW_LOG, VIEW_STATE, timeChunk } from '../../invariants/util.ts';
+import { INDEX_CHUNK, IndexWindow, LogMirror, Observations, VIEW_COMMIT, VIEW_LOG, VIEW_MEMBERS, VIEW_STATE, timeChunk } from '../../invariants/util.ts';
 import { cmd, create, log, spec, view } from './helpers.ts';
 
 /** A fresh run: its own ClusterInfo object, every log checker created for it, offered each step in turn as the engine does. */
@@ -107,23 +107,27 @@ describe('log checkers sharing one mirror per node', () => {
     const hook = shared.stepHook((_n, _v, time) => void calls.push(`state@${time}`), VIEW_STATE)!;
     shared.stepHook((_n, _v, time) => void calls.push(`commit@${time}`), VIEW_COMMIT);
     shared.stepHook((_n, _v, time) => void calls.push(`log@${time}`), VIEW_LOG);
+    shared.stepHook((_n, _v, time) => void calls.push(`members@${time}`), VIEW_MEMBERS);
     shared.stepHook((_n, _v, time) => void calls.push(`every@${time}`));
     const entries = log(spec('1:a'));
-    hook('n1', view('follower', 1, { log: entries, commitIndex: 0 }), 1); // first view: every part
-    hook('n1', view('follower', 1, { log: entries, commitIndex: 0 }), 2); // nothing changed
-    hook('n1', view('follower', 1, { log: entries, commitIndex: 1 }), 3);
+    const members = ['n1', 'n2', 'n3'];
+    hook('n1', view('follower', 1, { log: entries, commitIndex: 0, members }), 1); // first view: every part
+    hook('n1', view('follower', 1, { log: entries, commitIndex: 0, members: [...members] }), 2); // nothing changed (an equal new list)
+    hook('n1', view('follower', 1, { log: entries, commitIndex: 1, members }), 3);
     const longer = log(spec('1:a 1:b'));
-    hook('n1', view('follower', 1, { log: longer, commitIndex: 1 }), 4);
-    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1 }), 5);
+    hook('n1', view('follower', 1, { log: longer, commitIndex: 1, members }), 4);
+    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1, members }), 5);
+    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1, members: ['n1', 'n2'] }), 6);
     shared.forget('n1');
-    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1 }), 6); // after a crash: every part again
+    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1, members: ['n1', 'n2'] }), 7); // after a crash: every part again
     expect(calls).toEqual([
-      'state@1', 'commit@1', 'log@1', 'every@1',
+      'state@1', 'commit@1', 'log@1', 'members@1', 'every@1',
       'every@2',
       'commit@3', 'every@3',
       'log@4', 'every@4',
       'state@5', 'every@5',
-      'state@6', 'commit@6', 'log@6', 'every@6',
+      'members@6', 'every@6',
+      'state@7', 'commit@7', 'log@7', 'members@7', 'every@7',
     ]);
   });
 

@@ -58,6 +58,8 @@ export interface CampaignOutput {
 }
 
 const DEFAULT_RUNS = 100;
+/** The campaign size the summary of a smaller clean one suggests: the zoo's budget per bug. */
+const WIDE_CAMPAIGN_RUNS = 10_000;
 
 /** The replay command printed for a report. */
 export function replayCommand(file: string): string {
@@ -290,6 +292,10 @@ function printSummary(output: CampaignOutput, reports: Report[]): void {
   }
   if (output.violations.length === 0) {
     lines.push('OK: no invariant violated.');
+    // A clean short campaign says little: 6 of the 14 bugs the zoo finds first fail after more than 100 runs.
+    if (output.runs.length < WIDE_CAMPAIGN_RUNS && s.stoppedBy !== 'time-budget') {
+      lines.push(`Search wider before trusting it: --runs ${WIDE_CAMPAIGN_RUNS} --workers 2, or --time-budget 10m (the bug zoo's rarer bugs first fail after thousands of runs).`);
+    }
   } else {
     lines.push('');
     lines.push('FAILED: see the violations above.');

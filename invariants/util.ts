@@ -252,10 +252,11 @@ class ViewSignature {
       changed = VIEW_STATE | VIEW_COMMIT | VIEW_LOG | VIEW_MEMBERS;
       this.valid = true;
     }
-    // An implementation may build a new list for every view: only other contents count as a change.
-    if (this.members !== view.members) {
-      if (!sameMembers(this.members, view.members)) changed |= VIEW_MEMBERS;
-      this.members = view.members;
+    // Compared by contents, against a copy: an implementation may build a new list for every view,
+    // or hand out one list that it changes in place.
+    if (!sameMembers(this.members, view.members)) {
+      changed |= VIEW_MEMBERS;
+      this.members = view.members === undefined ? undefined : [...view.members];
     }
     if (this.role !== view.role || this.term !== view.term || this.votedFor !== view.votedFor) {
       changed |= VIEW_STATE;

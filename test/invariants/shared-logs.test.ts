@@ -117,9 +117,12 @@ describe('log checkers sharing one mirror per node', () => {
     const longer = log(spec('1:a 1:b'));
     hook('n1', view('follower', 1, { log: longer, commitIndex: 1, members }), 4);
     hook('n1', view('candidate', 2, { log: longer, commitIndex: 1, members }), 5);
-    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1, members: ['n1', 'n2'] }), 6);
+    const live = ['n1', 'n2'];
+    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1, members: live }), 6);
+    live.push('n3'); // one list changed in place
+    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1, members: live }), 7);
     shared.forget('n1');
-    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1, members: ['n1', 'n2'] }), 7); // after a crash: every part again
+    hook('n1', view('candidate', 2, { log: longer, commitIndex: 1, members: live }), 8); // after a crash: every part again
     expect(calls).toEqual([
       'state@1', 'commit@1', 'log@1', 'members@1', 'every@1',
       'every@2',
@@ -127,7 +130,8 @@ describe('log checkers sharing one mirror per node', () => {
       'log@4', 'every@4',
       'state@5', 'every@5',
       'members@6', 'every@6',
-      'state@7', 'commit@7', 'log@7', 'members@7', 'every@7',
+      'members@7', 'every@7',
+      'state@8', 'commit@8', 'log@8', 'members@8', 'every@8',
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { runZoo, type ZooBugResult } from '../zoo/run.ts';
+import { runZoo, ZOO_BUDGET_RUNS, type ZooBugResult } from '../zoo/run.ts';
 
 /**
  * The bug-zoo benchmark: every planted bug of src/raft/bugs.ts hunted with the default scenario's
@@ -7,7 +7,7 @@ import { runZoo, type ZooBugResult } from '../zoo/run.ts';
  * time to the first failure <= 1 s, every shrunk plan <= 5 actions, no control flagged.
  * Reports go to reports/zoo/ (replayable with `npm run raftsim -- replay <file>`).
  */
-export async function benchZoo(budgetRuns = 10_000): Promise<{
+export async function benchZoo(budgetRuns = ZOO_BUDGET_RUNS): Promise<{
   budgetRuns: number;
   wallSeconds: number;
   found: number;

@@ -5,6 +5,7 @@ import { writeHtml } from '../report/html.ts';
 import { writeReport, type Report } from '../report/report.ts';
 import { formatPlan } from '../report/text.ts';
 import { campaignSeed } from '../sim/rng.ts';
+import { ZOO_BUDGET_RUNS } from '../zoo/run.ts';
 import { parsePositiveInt, parseSeed } from './args.ts';
 import { TaskRunner, type CampaignSpec, type RunSummary, type Task, type TaskResult } from './campaign.ts';
 import { BUILTIN_CHECKERS, loadCheckers, loadImplementation, recordPath, REFERENCE } from './modules.ts';
@@ -59,7 +60,7 @@ export interface CampaignOutput {
 
 const DEFAULT_RUNS = 100;
 /** The campaign size the summary of a smaller clean one suggests: the zoo's budget per bug. */
-const WIDE_CAMPAIGN_RUNS = 10_000;
+const WIDE_CAMPAIGN_RUNS = ZOO_BUDGET_RUNS;
 
 /** The replay command printed for a report. */
 export function replayCommand(file: string): string {

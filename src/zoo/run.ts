@@ -178,6 +178,9 @@ export function replayCommand(file: string): string {
   return `npm run raftsim -- replay ${file}`;
 }
 
+/** Runs per bug the zoo benchmark hunts (and the README's zoo table counts): the rarest bugs it finds first fail after thousands. */
+export const ZOO_BUDGET_RUNS = 10_000;
+
 /** Hunts every bug of the zoo, one after the other on this thread, and runs the controls. */
 export function runZoo(options: ZooOptions = {}): ZooResult {
   const started = performance.now();

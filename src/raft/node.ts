@@ -235,7 +235,10 @@ export class RaftServer implements RaftNode {
     if (this.role !== 'leader') return this.refusal();
     const target = [...new Set(members)].sort();
     if (target.length === 0 || target.some((id) => !this.cluster.nodes.includes(id))) return { accepted: false, leaderHint: this.self };
-    if (!this.mayStartMembershipChange()) return { accepted: false, leaderHint: this.self };
+    if (!this.mayStartMembershipChange()) {
+      if (!this.committedInCurrentTerm()) this.needEntryOfTerm(); // so that a retry may start it
+      return { accepted: false, leaderHint: this.self };
+    }
     const current = this.config.config.voters;
     const added = target.filter((id) => !current.includes(id));
     if (added.some((id) => !this.caughtUp(id))) {
@@ -272,8 +275,10 @@ export class RaftServer implements RaftNode {
     }
     // ReadIndex (thesis §6.4): our commitIndex is only known to be the cluster's once we have
     // committed an entry of our own term.
-    if (!this.committedInCurrentTerm()) this.readsAwaitingCommit.push(ready);
-    else this.startReadRound([ready]);
+    if (!this.committedInCurrentTerm()) {
+      this.readsAwaitingCommit.push(ready);
+      this.needEntryOfTerm();
+    } else this.startReadRound([ready]);
     return true;
   }
 
@@ -507,7 +512,13 @@ export class RaftServer implements RaftNode {
       this.checkQuorumTimer = this.host.setTimer(electionTimeoutMaxMs, check);
     }
     // A no-op of our term lets us commit (and so learn) everything before it (§5.4.2, §6.4).
-    this.appendAsLeader(NOOP);
+    // Without it, an inherited joint configuration still needs one, or C_new would wait for a client.
+    if (this.options.electionNoop || this.config.joint) this.appendAsLeader(NOOP);
+  }
+
+  /** Without the election no-op: something waits for an entry of our term to commit, so append one. */
+  private needEntryOfTerm(): void {
+    if (this.log.termAt(this.log.lastIndex) !== this.term) this.appendAsLeader(NOOP);
   }
 
   /** Step down, or follow a (possibly new) leader; adopts `term` when it is newer. */

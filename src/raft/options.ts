@@ -24,6 +24,14 @@ export interface RaftOptions {
   readonly snapshotThreshold: number;
   /** At most this many entries per AppendEntries. Default 64. */
   readonly maxEntriesPerAppend: number;
+  /**
+   * A new leader appends a no-op of its term at once (thesis §6.4), so it commits everything
+   * before it without waiting for a client. false: Figure 2 as written — a leader appends one
+   * only when a read, a membership change or a transfer needs an entry of its term committed —
+   * the shape of many course implementations, in which Figure 8 (§5.4.2) is one crash away.
+   * Default true.
+   */
+  readonly electionNoop: boolean;
   /** Use the conflictTerm/conflictIndex hint on a rejected append; false: step nextIndex back by one. Default true. */
   readonly fastBackoff: boolean;
   /** Planted bugs to switch on (the bug zoo, src/raft/bugs.ts). Default none. */
@@ -36,6 +44,7 @@ export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
   electionBackoff: { multiplier: 2, maxFactor: 4 },
   snapshotThreshold: 64,
   maxEntriesPerAppend: 64,
+  electionNoop: true,
   fastBackoff: true,
   bugs: new Set<BugName>(),
 };
@@ -74,6 +83,7 @@ const PARSERS: Record<keyof RaftOptions, Parser> = {
   electionBackoff: backoff,
   snapshotThreshold: positiveInt,
   maxEntriesPerAppend: positiveInt,
+  electionNoop: bool,
   fastBackoff: bool,
   bugs: parseBugs,
 };

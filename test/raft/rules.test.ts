@@ -51,6 +51,40 @@ describe('reference raft: rules', () => {
     expect(host.applied.map((a) => a.index)).toEqual([1, 2, 3]);
   });
 
+  it('Figure 8 without the election no-op (Figure 2 as written): old entries wait for an entry of the term', () => {
+    for (const bugs of [[], ['figure8-commit-old-term']]) {
+      const host = new FakeHost('n1');
+      seedDisk(host, 3, [
+        { term: 1, command: cmd(1) },
+        { term: 2, command: cmd(2) },
+      ]);
+      const node = startNode(host, clusterConfig(FIVE, { electionNoop: false, bugs }));
+      electLeader(host, node, ['n2', 'n3']);
+      expect(node.inspect().log!.lastIndex).toBe(2); // no no-op of term 4
+      host.advance(50);
+      ackAppends(host, node, 'n2');
+      ackAppends(host, node, 'n3');
+      // The paper's Figure 8 (c): index 2 (term 2) is on a majority; only the bug commits it.
+      expect(node.inspect().commitIndex).toBe(bugs.length === 0 ? 0 : 2);
+    }
+  });
+
+  it('without the election no-op, a read makes the leader append one, and answers once it commits', () => {
+    const host = new FakeHost('n1');
+    const node = startNode(host, clusterConfig(THREE, { electionNoop: false }));
+    electLeader(host, node, ['n2']);
+    expect(node.inspect().log!.lastIndex).toBe(0);
+    const answered: number[] = [];
+    expect(node.read!((i) => answered.push(i))).toBe(true);
+    expect(node.inspect().log!.lastIndex).toBe(1);
+    ackAppends(host, node, 'n2');
+    expect(node.inspect().commitIndex).toBe(1);
+    ackAppends(host, node, 'n2');
+    host.advance(50);
+    ackAppends(host, node, 'n2');
+    expect(answered).toEqual([1]);
+  });
+
   it('a vote survives a crash: same term, a second candidate is refused', () => {
     const host = new FakeHost('n1');
     const config = clusterConfig(THREE);

@@ -39,7 +39,23 @@ export type FaultTrigger = 'elected';
 
 export const FAULT_TRIGGERS: readonly FaultTrigger[] = ['elected'];
 
-export type FaultAction = FaultActionBody & { readonly when?: FaultTrigger };
+/**
+ * Refinements of `when: "elected"`: `nth` waits for the nth election after `at` (default 1), so
+ * one plan can strike a chain of leaders, each at its own election; `afterMs` fires that many
+ * virtual ms after the election (default 0): when the new leader's first rounds are answered and
+ * its first commits made, but its clients may not have found it yet.
+ */
+export interface ElectionWait {
+  readonly when?: FaultTrigger;
+  readonly nth?: number;
+  readonly afterMs?: number;
+}
+
+/** Bounds of the ElectionWait fields. */
+export const MAX_NTH_ELECTION = 20;
+export const MAX_AFTER_ELECTION_MS = 10_000;
+
+export type FaultAction = FaultActionBody & ElectionWait;
 
 type FaultActionBody =
   /** A "*" in a group stands for every node that no other group names. */

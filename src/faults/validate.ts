@@ -1,5 +1,5 @@
 import type { NodeId } from '../adapter/contract.ts';
-import { FAULT_KINDS, FAULT_PLAN_VERSION, FAULT_TRIGGERS, SYMBOLIC_REFS, type FaultAction, type FaultKind, type FaultPlan } from './plan.ts';
+import { FAULT_KINDS, FAULT_PLAN_VERSION, FAULT_TRIGGERS, MAX_AFTER_ELECTION_MS, MAX_NTH_ELECTION, SYMBOLIC_REFS, type FaultAction, type FaultKind, type FaultPlan } from './plan.ts';
 
 /**
  * Validates a fault plan read from JSON (a scenario file, a report). Every error names where the
@@ -65,9 +65,19 @@ function validateAction(action: unknown, nodes: readonly NodeId[], where: string
       }
       continue;
     }
+    if (field === 'nth' || field === 'afterMs') {
+      if (action.when !== 'elected') throw new Error(`${here}: field "${field}" refines when: "elected"; add "when": "elected" or leave "${field}" out`);
+      if (field === 'nth' && !(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_NTH_ELECTION)) {
+        throw new Error(`${here}: field "nth" is ${describe(value)}; give an integer from 1 to ${MAX_NTH_ELECTION} (fire at the nth election after "at")`);
+      }
+      if (field === 'afterMs' && !(typeof value === 'number' && value >= 0 && value <= MAX_AFTER_ELECTION_MS)) {
+        throw new Error(`${here}: field "afterMs" is ${describe(value)}; give virtual ms from 0 to ${MAX_AFTER_ELECTION_MS} (how long after the election to fire)`);
+      }
+      continue;
+    }
     const spec = fields[field];
     if (!spec) {
-      const known = ['at', 'kind', 'when', ...Object.keys(fields)];
+      const known = ['at', 'kind', 'when', 'nth', 'afterMs', ...Object.keys(fields)];
       throw new Error(`${here}: unknown field "${field}"; a ${kind} action has ${known.join(', ')}`);
     }
     spec.check(value, `${here}: field "${field}"`, nodes);

@@ -294,8 +294,8 @@ export class Simulation {
   private nextTimerId = 1;
   /** Crashed nodes, most recent last: the "crashed" NodeRef resolves to the last one still down. */
   private readonly crashOrder: NodeSlot[] = [];
-  /** Actions with `when: "elected"` whose time has come, waiting for the next new leader. */
-  private armed: FaultAction[] = [];
+  /** Actions with `when: "elected"` whose time has come, and how many elections each still awaits. */
+  private armed: { readonly action: FaultAction; elections: number }[] = [];
   /** Armed actions released by an election, about to fire. */
   private readonly firing = new Set<FaultAction>();
   private healedAt: number | undefined;
@@ -776,7 +776,7 @@ export class Simulation {
 
   private applyFault(action: FaultAction): void {
     if (action.when === 'elected' && !this.firing.delete(action)) {
-      this.armed.push(action);
+      this.armed.push({ action, elections: action.nth ?? 1 });
       return;
     }
     this.recordFault(action, this.executeFault(action));
@@ -897,18 +897,31 @@ export class Simulation {
     slot.clockRate = rate;
   }
 
-  /** A node just became leader: the armed actions fire, each as its own event at this time. */
+  /**
+   * A node just became leader: the armed actions whose election this is fire, each as its own
+   * event, now or `afterMs` later (skipped if that is past the fault window).
+   */
   private fireArmed(): void {
-    for (const action of this.armed) {
-      this.firing.add(action);
-      this.schedule(this.now, EventKind.Fault, -1, -1, 0, action);
+    const waiting: typeof this.armed = [];
+    for (const entry of this.armed) {
+      if (--entry.elections > 0) {
+        waiting.push(entry);
+        continue;
+      }
+      const at = this.now + (entry.action.afterMs ?? 0);
+      if (at > this.now && at >= this.faultWindowMs) {
+        this.recordFault(entry.action, 'skipped: its time after the election is past the fault window');
+        continue;
+      }
+      this.firing.add(entry.action);
+      this.schedule(at, EventKind.Fault, -1, -1, 0, entry.action);
     }
-    this.armed = [];
+    this.armed = waiting;
   }
 
   /** End of the fault window: network whole, every node up, every clock true. */
   private heal(): void {
-    for (const action of this.armed) this.recordFault(action, 'skipped: no leader was elected between its time and the end of the fault window');
+    for (const { action } of this.armed) this.recordFault(action, 'skipped: no leader was elected between its time and the end of the fault window');
     this.armed = [];
     this.network.heal();
     this.clients?.restorePace();

@@ -46,7 +46,7 @@ describe('validatePlan', () => {
   });
 
   it('names a bad or unknown field and says what it should be', () => {
-    expect(() => validatePlan(plan([{ at: 0, kind: 'crash', node: 'n1', lose: 'all' }]), nodes, 'p')).toThrow(/unknown field "lose"; a crash action has at, kind, when, node, loss/);
+    expect(() => validatePlan(plan([{ at: 0, kind: 'crash', node: 'n1', lose: 'all' }]), nodes, 'p')).toThrow(/unknown field "lose"; a crash action has at, kind, when, nth, afterMs, node, loss/);
     expect(() => validatePlan(plan([{ at: 0, kind: 'crash', node: 'n1', loss: 'half' }]), nodes, 'p')).toThrow(/field "loss" is "half"; use "all"/);
     expect(() => validatePlan(plan([{ at: -5, kind: 'heal' }]), nodes, 'p')).toThrow(/"at" is -5; give the virtual time in ms/);
     expect(() => validatePlan(plan([{ at: 0, kind: 'link', dropRate: 2 }]), nodes, 'p')).toThrow(/field "dropRate" is 2; give a probability from 0 to 1/);
@@ -63,6 +63,14 @@ describe('validatePlan', () => {
   it('accepts an action that waits for the next election', () => {
     const ok = plan([{ at: 5, kind: 'membership', members: ['n1', 'n2'], when: 'elected' }]);
     expect(validatePlan(ok, nodes, 'p')).toBe(ok);
+  });
+
+  it('accepts nth and afterMs with when: "elected", and names them wrong or alone', () => {
+    const ok = plan([{ at: 5, kind: 'heal', when: 'elected', nth: 2, afterMs: 80 }]);
+    expect(validatePlan(ok, nodes, 'p')).toBe(ok);
+    expect(() => validatePlan(plan([{ at: 0, kind: 'heal', nth: 2 }]), nodes, 'p')).toThrow(/field "nth" refines when: "elected"; add "when": "elected" or leave "nth" out/);
+    expect(() => validatePlan(plan([{ at: 0, kind: 'heal', when: 'elected', nth: 0 }]), nodes, 'p')).toThrow(/field "nth" is 0; give an integer from 1 to 20/);
+    expect(() => validatePlan(plan([{ at: 0, kind: 'heal', when: 'elected', afterMs: -1 }]), nodes, 'p')).toThrow(/field "afterMs" is -1; give virtual ms from 0 to 10000/);
   });
 
   it('reports bad JSON with its source', () => {

@@ -281,6 +281,20 @@ describe('actions that wait for an election (when: "elected")', () => {
     expect(armed.outcome).toMatch(new RegExp(`^${elected.n} crashed`));
   });
 
+  it('with nth, wait for that many elections; with afterMs, fire that long after it', () => {
+    const result = run([
+      { at: 500, kind: 'crash', node: 'leader', loss: 'none' },
+      { at: 501, kind: 'crash', node: 'leader', loss: 'none', when: 'elected' },
+      { at: 501, kind: 'isolate', node: 'leader', when: 'elected', nth: 2, afterMs: 40 },
+    ]);
+    const elections = result.trace.filter((e) => e.k === 'state' && (e.d as { role: string }).role === 'leader' && e.t > 500);
+    const [first, second] = [result.faults[1]!, result.faults[2]!];
+    expect(first.time).toBe(elections[0]!.t);
+    expect(second.action.kind).toBe('isolate');
+    expect(second.time).toBe(elections[1]!.t + 40);
+    expect(second.outcome).toBe(`isolated ${elections[1]!.n}`);
+  });
+
   it('are skipped when no leader is elected before the fault window ends', () => {
     const result = run([{ at: 1000, kind: 'membership', members: ['n1', 'n2', 'n3', 'n4'], when: 'elected' }]);
     expect(result.faults).toEqual([

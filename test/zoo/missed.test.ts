@@ -108,6 +108,29 @@ const FIGURE8_COMMIT_OLD_TERM: MissedCase = {
 };
 
 /*
+ * Figure 8 as the paper draws it, in a leader without the election no-op (electionNoop: false,
+ * Figure 2 as written), struck by a chain of leader strandings each at its election: the leader
+ * (n1, term 1) is cut off with one follower and takes a burst of writes; the majority elects n4
+ * (term 2), which is stranded alone at that very moment and takes writes of its own; the old
+ * minority rejoins and n1 wins term 3, commits its term-1 entries by counting (the bug) and is
+ * cut off 80 ms after its election, before its clients found it; n3 leads term 4 briefly, and
+ * n4 wins term 5 without them. The reference commits nothing of term 1 in term 3, so nothing is lost.
+ */
+const FIGURE8_WITHOUT_ELECTION_NOOP: MissedCase = {
+  bug: 'figure8-commit-old-term',
+  check: 'leader-completeness',
+  scenario: { ...defaultScenario, name: 'figure8-without-noop', faultWindowMs: 3000, implementationOptions: { electionNoop: false } },
+  seed: 3,
+  actions: [
+    { at: 1000, kind: 'partition', groups: [['leader', 'follower'], ['*']] },
+    { at: 1005, kind: 'burst', operations: 10 },
+    { at: 1010, kind: 'partition', groups: [['leader'], ['*']], when: 'elected' },
+    { at: 1010, kind: 'burst', operations: 10, when: 'elected' },
+    { at: 1010, kind: 'partition', groups: [['leader'], ['*']], when: 'elected', nth: 2, afterMs: 80 },
+  ],
+};
+
+/*
  * The follower must accept a request whose entries all match while it holds a stale tail past
  * them. Fast back-off never sends such a request to a follower that holds its stale tail when it
  * rejects (the hint lands exactly at the first conflicting entry); the leader underestimates a
@@ -211,6 +234,10 @@ describe('zoo bugs the generator misses are caught by a fixed plan, and the refe
 
   it('figure8-commit-old-term: leader-completeness, Figure 8 with one entry per append', () => {
     expectCaught(FIGURE8_COMMIT_OLD_TERM);
+  });
+
+  it('figure8-commit-old-term without the election no-op: leader-completeness, a chain of leaders stranded at their elections', () => {
+    expectCaught(FIGURE8_WITHOUT_ELECTION_NOOP);
   });
 
   it('commit-beyond-verified-prefix: state-machine-safety, a repaired hole brings a stale tail back past an underestimate', () => {

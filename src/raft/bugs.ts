@@ -187,7 +187,9 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
  *    a follower acknowledges the old entry but not the no-op (a 64-entry batch boundary between
  *    them), the leader then crashes, and a server with a higher last term wins. With snapshots
  *    every 64 applied entries a log rarely holds more than one batch beyond a follower's match
- *    (the regression plan sends one entry per AppendEntries);
+ *    (the regression plan sends one entry per AppendEntries). Without the no-op
+ *    (electionNoop: false) a client's retry plays its part; a second regression plan strikes a
+ *    chain of leaders at their elections (nth, afterMs) and catches it there (README, "blind spot");
  *  - commit-beyond-verified-prefix and snapshot-drops-newer-log: both need the leader to
  *    underestimate a follower that holds entries past what the leader sends it (a stale tail past
  *    a fully matching request; entries past a snapshot). Small batches are not enough: a follower

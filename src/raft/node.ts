@@ -236,7 +236,7 @@ export class RaftServer implements RaftNode {
     const target = [...new Set(members)].sort();
     if (target.length === 0 || target.some((id) => !this.cluster.nodes.includes(id))) return { accepted: false, leaderHint: this.self };
     if (!this.mayStartMembershipChange()) {
-      if (!this.committedInCurrentTerm()) this.needEntryOfTerm(); // so that a retry may start it
+      this.needEntryOfTerm(); // so that a retry may start it
       return { accepted: false, leaderHint: this.self };
     }
     const current = this.config.config.voters;

@@ -27,9 +27,9 @@ export interface RaftOptions {
   /**
    * A new leader appends a no-op of its term at once (thesis §6.4), so it commits everything
    * before it without waiting for a client. false: Figure 2 as written — a leader appends one
-   * only when a read, a membership change or a transfer needs an entry of its term committed —
-   * the shape of many course implementations, in which Figure 8 (§5.4.2) is one crash away.
-   * Default true.
+   * only when a read or a membership change needs an entry of its term committed, or when it
+   * inherits a joint configuration: the shape of many course implementations, where a wrong
+   * commit rule shows as Figure 8 (§5.4.2). Default true.
    */
   readonly electionNoop: boolean;
   /** Use the conflictTerm/conflictIndex hint on a rejected append; false: step nextIndex back by one. Default true. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { campaignSeeds, runScenario, type RunSettings } from '../runner.ts';
+import { runScenario, type RunSettings } from '../runner.ts';
+import { campaignSeed } from '../sim/rng.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { Violation } from '../../invariants/types.ts';
 import { planArbitrary } from './arbitraries.ts';
@@ -25,10 +26,14 @@ import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
  * When both leave more than `seedSearchAbove` actions, a seed search follows: a plan that is
  * 1-minimal for one run seed is often not for another, because which node leads, which vote
  * splits and which message is late all come from the seed, and a longer plan is mostly there to
- * recreate, by force, a coincidence that another seed gives for free. So each single removal is
- * retried under a few other seeds; the first that still fails is taken with its seed, removal
- * runs again there, and the search repeats until no removal fails under any of the seeds. The
- * result then names the seed it fails with (`seed`), which differs from the run's.
+ * recreate, by force, a coincidence that another seed gives for free. So other seeds are tried in
+ * turn (the run's campaign from its seed on), each with every single removal from the current
+ * plan; the first removal that still fails is taken with its seed, removal runs again there, and
+ * the search goes on with the next seeds until the plan is short enough or the search's runs are
+ * spent. Seeds are the outer loop because the coincidence that lets one action go is rare (a few
+ * seeds in a hundred for one action, none for the others, is typical): trying every removal on
+ * each seed finds the first lucky seed, whichever action it frees. The result then names the
+ * seed it fails with (`seed`), which differs from the run's.
  *
  * Runs are capped (`maxRuns` for fast-check, `maxRemoveRuns` for each removal, `maxSeedRuns` for
  * the seed search); past a cap every candidate counts as passing, which stops shrinking
@@ -50,9 +55,7 @@ export interface ShrinkOptions {
    * report next to the campaign that found it.
    */
   readonly seedSearchAbove?: number;
-  /** Other seeds each removal is tried with in the seed search. Default 16. */
-  readonly seedsPerRemoval?: number;
-  /** Runs the seed search may spend. Default 400. */
+  /** Runs the seed search may spend. Default 1,500 (seconds on one core for the default scenario). */
   readonly maxSeedRuns?: number;
 }
 
@@ -160,21 +163,21 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
   let shrunkSeed = seed;
   const seedSearchAbove = options.seedSearchAbove ?? 3;
   if (plan.actions.length > seedSearchAbove) {
-    const seedsPerRemoval = options.seedsPerRemoval ?? 16;
-    // Run 0 of a campaign is its base seed: the run's own seed, then seedsPerRemoval others.
-    const seeds = campaignSeeds(seed, seedsPerRemoval + 1);
-    const searchFails = failsWithin(options.maxSeedRuns ?? 400);
-    for (let moved = true; moved && plan.actions.length > seedSearchAbove; ) {
-      moved = false;
-      for (let i = plan.actions.length - 1; i >= 0 && !moved; i--) {
-        const candidate: FaultPlan = { version: FAULT_PLAN_VERSION, actions: plan.actions.filter((_, j) => j !== i) };
-        // The current seed is skipped: removal there already found no single action to drop.
-        const other = seeds.find((s) => s !== shrunkSeed && searchFails(candidate, s));
-        if (other === undefined) continue;
+    const maxSeedRuns = options.maxSeedRuns ?? 1500;
+    const searchFails = failsWithin(maxSeedRuns);
+    let searchRuns = 0;
+    // Run 0 of the campaign is the run's own seed, where removal already found nothing to drop.
+    for (let i = 1; searchRuns < maxSeedRuns && plan.actions.length > seedSearchAbove; i++) {
+      const other = campaignSeed(seed, i);
+      if (other === shrunkSeed) continue;
+      for (let drop = plan.actions.length - 1; drop >= 0; drop--) {
+        const candidate: FaultPlan = { version: FAULT_PLAN_VERSION, actions: plan.actions.filter((_, j) => j !== drop) };
+        searchRuns++;
+        if (!searchFails(candidate, other)) continue;
         shrunkSeed = other;
         const failsThere = failsWithin(removalBudget(candidate.actions.length));
         plan = removeActions(candidate, (p) => failsThere(p, other));
-        moved = true;
+        break;
       }
     }
   }

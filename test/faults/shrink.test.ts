@@ -134,6 +134,14 @@ describe('the seed search: a plan 1-minimal under its seed may shrink under anot
     expect(replay.hashMatches).toBe(true);
   });
 
+  it('spends at most maxSeedRuns: with none to spend, the plan and its seed stay as removal left them', () => {
+    const kept = shrinkFailure(scenario, seed, s, { seedSearchAbove: Infinity })!;
+    const none = shrinkFailure(scenario, seed, s, { seedSearchAbove: 2, maxSeedRuns: 0 })!;
+    expect([none.seed, none.plan, none.runs]).toEqual([kept.seed, kept.plan, kept.runs]);
+    const searched = shrinkFailure(scenario, seed, s, { seedSearchAbove: 2 })!;
+    expect(searched.plan.actions.length).toBeLessThan(kept.plan.actions.length);
+  });
+
   it('is deterministic: the same failure shrinks to the same plan and seed', () => {
     const a = shrinkFailure(scenario, seed, s, { seedSearchAbove: 2 })!;
     const b = shrinkFailure(scenario, seed, s, { seedSearchAbove: 2 })!;

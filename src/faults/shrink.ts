@@ -30,9 +30,10 @@ import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
  * turn (the run's campaign from its seed on), each with every single removal from the current
  * plan; the first removal that still fails is taken with its seed, removal runs again there, and
  * the search goes on with the next seeds until the plan is short enough or the search's runs are
- * spent. Seeds are the outer loop because the coincidence that lets one action go is rare (a few
- * seeds in a hundred for one action, none for the others, is typical): trying every removal on
- * each seed finds the first lucky seed, whichever action it frees. The result then names the
+ * spent. Seeds are the outer loop because the coincidence that lets one action go is rare (for
+ * joint-consensus-union-quorum's 6-action plan, one seed in a hundred freed one action and none
+ * freed the other five): trying every removal on each seed finds the first lucky seed, whichever
+ * action it frees. The result then names the
  * seed it fails with (`seed`), which differs from the run's.
  *
  * Runs are capped (`maxRuns` for fast-check, `maxRemoveRuns` for each removal, `maxSeedRuns` for

@@ -33,8 +33,8 @@ import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
  * spent. Seeds are the outer loop because the coincidence that lets one action go is rare (for
  * joint-consensus-union-quorum's 6-action plan, one seed in a hundred freed one action and none
  * freed the other five): trying every removal on each seed finds the first lucky seed, whichever
- * action it frees. The result then names the
- * seed it fails with (`seed`), which differs from the run's.
+ * action it frees. The result then names the seed it fails with (`seed`), which differs from the
+ * run's.
  *
  * Runs are capped (`maxRuns` for fast-check, `maxRemoveRuns` for each removal, `maxSeedRuns` for
  * the seed search); past a cap every candidate counts as passing, which stops shrinking

@@ -1,4 +1,5 @@
 import { catchUp } from './catch-up.ts';
+import { committedPrefix } from './committed-prefix.ts';
 import { durability } from './durability.ts';
 import { electionSafety } from './election-safety.ts';
 import { leaderAppendOnly } from './leader-append-only.ts';
@@ -14,6 +15,7 @@ import { stateMachineSafety } from './state-machine-safety.ts';
 import type { CheckerDefinition } from './types.ts';
 
 export { catchUp, catchUpChecker } from './catch-up.ts';
+export { committedPrefix } from './committed-prefix.ts';
 export { durability } from './durability.ts';
 export { electionSafety } from './election-safety.ts';
 export { leaderAppendOnly } from './leader-append-only.ts';
@@ -34,6 +36,7 @@ export const STEP_CHECKERS: readonly CheckerDefinition[] = [
   monotonicity,
   stateMachineSafety,
   leaderAppendOnly,
+  committedPrefix,
   logMatching,
   leaderCompleteness,
   durability,

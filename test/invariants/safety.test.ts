@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { committedPrefix } from '../../invariants/committed-prefix.ts';
 import { electionSafety } from '../../invariants/election-safety.ts';
 import { leaderAppendOnly } from '../../invariants/leader-append-only.ts';
 import { leaderCompleteness } from '../../invariants/leader-completeness.ts';
@@ -85,6 +86,49 @@ describe('leader-append-only', () => {
     c.afterStep!('n1', view('leader', 2, { log: log(spec('1:a 2:b 2:c')) }), 1);
     const v = c.afterStep!('n1', view('leader', 2, { log: log(spec('1:a')) }), 2);
     expect(v?.message).toMatch(/leader n1 of term 2 .*deleted entries 2\.\.3/);
+  });
+});
+
+describe('committed-prefix', () => {
+  it('passes truncation above the commit index, compaction, and a restart that rewrites what the crash lost', () => {
+    const c = create(committedPrefix);
+    expect(firstViolation([
+      () => c.afterStep!('n2', view('follower', 1, { commitIndex: 1, log: log(spec('1:a 1:b 1:c')) }), 1),
+      () => c.afterStep!('n2', view('follower', 2, { commitIndex: 1, log: log(spec('1:a 2:x')) }), 2), // 2..3 uncommitted: fine
+      () => c.afterStep!('n2', view('follower', 2, { commitIndex: 2, log: log(spec('1:a 2:x 2:y')) }), 3),
+      () => c.afterStep!('n2', view('follower', 2, { commitIndex: 3, log: log(spec('2:y'), 2, 2) }), 4), // compaction
+      () => {
+        c.onCrash!('n2', 5);
+        return undefined;
+      },
+      () => c.onRestart!('n2', view('follower', 2, { commitIndex: 0, log: log(spec('1:a')) }), 6),
+      () => c.afterStep!('n2', view('follower', 3, { commitIndex: 0, log: log(spec('1:a 3:z')) }), 7), // a new incarnation knows nothing committed
+    ])).toBeUndefined();
+  });
+
+  it('fires when a follower truncates an entry at or below its commit index', () => {
+    const c = create(committedPrefix);
+    c.afterStep!('n3', view('follower', 2, { commitIndex: 3, log: log(spec('1:a 2:b 2:c 2:d')) }), 10);
+    const v = c.afterStep!('n3', view('follower', 2, { commitIndex: 3, log: log(spec('1:a 2:b')) }), 12);
+    expect(v?.invariant).toBe('committed-prefix');
+    expect(v?.message).toMatch(/n3 removed its entry at index 3 \(was term 2 c, now gone \(its log ends at 2\)\), which it knew was committed: its commitIndex had been 3 since 10\.0 ms/);
+  });
+
+  it('fires when a node overwrites a committed entry in the step that also advances its commit index', () => {
+    const c = create(committedPrefix);
+    c.afterStep!('n1', view('follower', 1, { commitIndex: 2, log: log(spec('1:a 1:b')) }), 1);
+    const v = c.afterStep!('n1', view('follower', 3, { commitIndex: 3, log: log(spec('1:a 3:q 3:r')) }), 2);
+    expect(v?.message).toMatch(/n1 overwrote its entry at index 2 \(was term 1 b, now term 3 q\)/);
+  });
+
+  it('does not judge a node whose disk a storage fault hit, until it restarts', () => {
+    const c = create(committedPrefix);
+    c.afterStep!('n1', view('follower', 1, { commitIndex: 2, log: log(spec('1:a 1:b')) }), 1);
+    c.onStorageFault!('n1', 2);
+    expect(c.afterStep!('n1', view('follower', 1, { commitIndex: 2, log: log(spec('1:a')) }), 3)).toBeUndefined();
+    c.onCrash!('n1', 4);
+    c.onRestart!('n1', view('follower', 1, { commitIndex: 1, log: log(spec('1:a')) }), 5);
+    expect(c.afterStep!('n1', view('follower', 2, { commitIndex: 1, log: log(spec('2:z')) }), 6)?.invariant).toBe('committed-prefix');
   });
 });
 

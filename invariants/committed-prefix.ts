@@ -1,0 +1,66 @@
+import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
+import { Observations, VIEW_COMMIT, VIEW_LOG, showEntry, showTime } from './util.ts';
+
+/**
+ * Committed Prefix: while a node lives, no entry at or below its own commitIndex is ever
+ * rewritten or removed (compaction into a snapshot is not a removal). A node knows those entries
+ * are committed (§5.3); Raft truncates only uncommitted entries that conflict with a leader's,
+ * so a follower that drops one has obeyed a request it should have refused: a stale
+ * AppendEntries (an older term's, or a reordered one that truncates what a newer one appended)
+ * or a snapshot older than its commit. The harm shows elsewhere only later, if at all (the
+ * other holders must fail before a leader without the entry wins); here it shows at the step.
+ *
+ * The rule holds within one incarnation: commitIndex is volatile state (Figure 2), and what a
+ * restart brings back from disk is judged by monotonicity and durability. A node whose disk a
+ * storage fault hit is not judged until it restarts (an implementation may read its log from
+ * disk and meet the damage while it runs).
+ */
+export const committedPrefix: CheckerDefinition = {
+  name: 'committed-prefix',
+  description: 'a node never rewrites or removes an entry at or below its own commitIndex while it lives',
+  scope: 'step',
+  needs: ['log', 'commitIndex'],
+  create(cluster: ClusterInfo): Checker {
+    const logs = Observations.forRun(cluster);
+    const me = logs.subscribe();
+    /** By node slot (Observations.slotOf): its commitIndex at its previous view in this incarnation, and since when. */
+    const committed: ({ index: number; since: number } | undefined)[] = [];
+    /** Slots of nodes hit by a storage fault since their last restart. */
+    const damaged = new Set<number>();
+    const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
+      const log = view.log;
+      if (!log || view.commitIndex === undefined) return undefined;
+      const mirror = logs.sync(me, slot, log);
+      const before = committed[slot];
+      if (before === undefined || view.commitIndex > before.index) committed[slot] = { index: view.commitIndex, since: time };
+      if (before === undefined || damaged.has(slot)) return undefined;
+      const change = mirror.change;
+      const first = change.replaced[0];
+      if (first === undefined || first.index > before.index) return undefined;
+      const now = first.index <= change.newLast ? `now ${showEntry(mirror.termAt(first.index), mirror.keyAt(first.index))}` : `now gone (its log ends at ${change.newLast})`;
+      return {
+        invariant: 'committed-prefix',
+        message:
+          `${node} ${first.index <= change.newLast ? 'overwrote' : 'removed'} its entry at index ${first.index} (was ${showEntry(first.term, first.key)}, ${now}), ` +
+          `which it knew was committed: its commitIndex had been ${before.index} since ${showTime(before.since)} (term ${view.term}, role ${view.role})`,
+      };
+    };
+    return {
+      afterStep: logs.stepHook(look, VIEW_LOG | VIEW_COMMIT),
+      onCrash(node) {
+        logs.forget(node);
+        committed[logs.slotOf(node)] = undefined;
+      },
+      onStorageFault(node) {
+        damaged.add(logs.slotOf(node));
+      },
+      onRestart(node, view, time) {
+        const slot = logs.slotOf(node);
+        damaged.delete(slot);
+        committed[slot] = undefined;
+        return look(node, view, time, slot);
+      },
+    };
+  },
+};

@@ -121,6 +121,14 @@ describe('committed-prefix', () => {
     expect(v?.message).toMatch(/n1 overwrote its entry at index 2 \(was term 1 b, now term 3 q\)/);
   });
 
+  it('fires when a node claims a commit index past the end of its log, and passes one covered by its snapshot', () => {
+    const c = create(committedPrefix);
+    expect(c.afterStep!('n2', view('follower', 1, { commitIndex: 3, log: log(spec(''), 3, 1) }), 1)).toBeUndefined();
+    const v = c.afterStep!('n1', view('follower', 2, { commitIndex: 5, log: log(spec('1:a 1:b 2:c')) }), 2);
+    expect(v?.invariant).toBe('committed-prefix');
+    expect(v?.message).toMatch(/n1's commitIndex is 5 but its log ends at index 3 \(term 2, role follower\): a node commits only entries it holds/);
+  });
+
   it('does not judge a node whose disk a storage fault hit, until it restarts', () => {
     const c = create(committedPrefix);
     c.afterStep!('n1', view('follower', 1, { commitIndex: 2, log: log(spec('1:a 1:b')) }), 1);

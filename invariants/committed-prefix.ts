@@ -58,7 +58,7 @@ export const committedPrefix: CheckerDefinition = {
       if (view.commitIndex! <= lastIndex) return undefined;
       return {
         invariant: 'committed-prefix',
-        message: `${node}'s commitIndex is ${view.commitIndex} but its log ends at index ${lastIndex} (term ${view.term}, role ${view.role}): a node commits only entries it holds (commitIndex = min(leaderCommit, index of last new entry))`,
+        message: `${node}'s commitIndex is ${view.commitIndex} but its log ends at index ${lastIndex} (term ${view.term}, role ${view.role}): a node commits only entries it holds (commitIndex = min(leaderCommit, index of last new entry)); if it does hold them, its adapter's LogView lags behind it`,
       };
     };
     return {

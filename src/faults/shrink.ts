@@ -99,6 +99,13 @@ export function fastCheckSeed(runSeed: number): number {
  * `settings.plan`, when given, is the plan to shrink; otherwise the scenario's fixed plan, or the
  * plan generated from the seed.
  */
+/** A "still fails?" test with a run budget. */
+interface BudgetedTest {
+  (plan: FaultPlan, runSeed?: number): boolean;
+  /** True once the budget is used up: every later call answers "no" without a run. */
+  spent(): boolean;
+}
+
 export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSettings, options: ShrinkOptions = {}): ShrinkResult | undefined {
   const maxRuns = options.maxRuns ?? 400;
   const sameInvariant = options.sameInvariant ?? true;
@@ -108,10 +115,10 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
   const target = first.violation.invariant;
   let runs = 1;
   let capped = false;
-  /** A "still fails?" test that allows `budget` runs, then answers "no" (deterministically). */
-  const failsWithin = (budget: number): ((plan: FaultPlan, runSeed?: number) => boolean) => {
+  /** A "still fails?" test that allows `budget` runs, then answers "no" (deterministically); `spent()` tells when it has. */
+  const failsWithin = (budget: number): BudgetedTest => {
     let left = budget;
-    return (plan, runSeed = seed) => {
+    const fails = (plan: FaultPlan, runSeed = seed): boolean => {
       if (left <= 0) {
         capped = true;
         return false;
@@ -121,6 +128,7 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
       const v = runScenario(scenario, runSeed, { ...base, plan }).violation;
       return v !== undefined && (!sameInvariant || v.invariant === target);
     };
+    return Object.assign(fails, { spent: () => left <= 0 });
   };
   const removalBudget = (n: number): number => options.maxRemoveRuns ?? 4 * n + (n * (n - 1)) / 2;
   // Removal alone is cheap (tens of runs) and often gets furthest; fast-check's structured
@@ -164,16 +172,14 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
   let shrunkSeed = seed;
   const seedSearchAbove = options.seedSearchAbove ?? 3;
   if (plan.actions.length > seedSearchAbove) {
-    const maxSeedRuns = options.maxSeedRuns ?? 1500;
-    const searchFails = failsWithin(maxSeedRuns);
-    let searchRuns = 0;
+    const searchFails = failsWithin(options.maxSeedRuns ?? 1500);
     // Run 0 of the campaign is the run's own seed, where removal already found nothing to drop.
-    for (let i = 1; searchRuns < maxSeedRuns && plan.actions.length > seedSearchAbove; i++) {
+    // The seeds are unbounded: the search's budget ends it.
+    for (let i = 1; !searchFails.spent() && plan.actions.length > seedSearchAbove; i++) {
       const other = campaignSeed(seed, i);
       if (other === shrunkSeed) continue;
       for (let drop = plan.actions.length - 1; drop >= 0; drop--) {
         const candidate: FaultPlan = { version: FAULT_PLAN_VERSION, actions: plan.actions.filter((_, j) => j !== drop) };
-        searchRuns++;
         if (!searchFails(candidate, other)) continue;
         shrunkSeed = other;
         const failsThere = failsWithin(removalBudget(candidate.actions.length));

@@ -1,5 +1,6 @@
 import { catchUp } from './catch-up.ts';
 import { committedPrefix } from './committed-prefix.ts';
+import { currentTermCommit } from './current-term-commit.ts';
 import { durability } from './durability.ts';
 import { electionSafety } from './election-safety.ts';
 import { leaderAppendOnly } from './leader-append-only.ts';
@@ -16,6 +17,7 @@ import type { CheckerDefinition } from './types.ts';
 
 export { catchUp, catchUpChecker } from './catch-up.ts';
 export { committedPrefix } from './committed-prefix.ts';
+export { currentTermCommit, smallestJointQuorum } from './current-term-commit.ts';
 export { durability } from './durability.ts';
 export { electionSafety } from './election-safety.ts';
 export { leaderAppendOnly } from './leader-append-only.ts';
@@ -37,6 +39,7 @@ export const STEP_CHECKERS: readonly CheckerDefinition[] = [
   stateMachineSafety,
   leaderAppendOnly,
   committedPrefix,
+  currentTermCommit,
   logMatching,
   leaderCompleteness,
   durability,

@@ -175,10 +175,15 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
  * apply-uncommitted (11), read-without-leadership-check (23), weak-uptodate-check (130),
  * unsafe-lease-read (178, a burst of clients at the election of a stranded slow-clocked
  * leader's successor), ack-before-fsync (212), candidate-no-retry (652, by liveness-after-heal),
- * and, rarely, corrupt-entry-truncate (3964) and joint-consensus-union-quorum (6386): the first
- * needs a corrupted committed entry on a server whose vote then elects a leader lacking it while
- * its other holders are down, the second a partition that splits C_new while a leader sits in the
- * joint configuration.
+ * joint-consensus-union-quorum (32, by current-term-commit: a leader that commits by the union
+ * count, backed by a minority of C_new) and, rarely, snapshot-drops-newer-log (2107, by
+ * current-term-commit: a follower whose log already holds a snapshot's last entry wipes the
+ * entry after it, which it had acknowledged, and the leader commits that entry on its count)
+ * and corrupt-entry-truncate (3964: a corrupted committed entry on a server whose vote then
+ * elects a leader lacking it while its other holders are down). Before current-term-commit
+ * (2026-12-03), joint-consensus-union-quorum took 6386 runs (by election-safety: a partition that
+ * splits C_new while a leader sits in the joint configuration) and snapshot-drops-newer-log was
+ * not found.
  * Not found within 10,000 runs, and why (each reason read off the reference's code and, where
  * stated, a probe). test/zoo/missed.test.ts catches every one of them with a fixed plan (and,
  * for some, small batches, other snapshot thresholds or four servers), the reference passing it:
@@ -188,12 +193,15 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
  *    them), the leader then crashes, and a server with a higher last term wins. With snapshots
  *    every 64 applied entries a log rarely holds more than one batch beyond a follower's match
  *    (the regression plan sends one entry per AppendEntries). Without the no-op
- *    (electionNoop: false) a client's retry plays its part; a second regression plan strikes a
- *    chain of leaders at their elections (nth, afterMs) and catches it there (README, "blind spot");
- *  - commit-beyond-verified-prefix and snapshot-drops-newer-log: both need the leader to
- *    underestimate a follower that holds entries past what the leader sends it (a stale tail past
- *    a fully matching request; entries past a snapshot). Small batches are not enough: a follower
- *    that holds its tail when it rejects makes fast back-off (and one-step back-off too) land on
+ *    (electionNoop: false) the unsafe commit itself is common, and current-term-commit flags it
+ *    (310 of 1,000 generated runs); the overwrite that would show it otherwise needs a chain of
+ *    leaders struck at their elections, kept as a second regression plan (nth, afterMs);
+ *  - commit-beyond-verified-prefix (and snapshot-drops-newer-log, until current-term-commit): both
+ *    need the leader to underestimate a follower that holds entries past what the leader sends it
+ *    (a stale tail past a fully matching request; entries past a snapshot); the snapshot case
+ *    also shows, and is found, when the wiped entries were acknowledged and then counted. Small
+ *    batches are not enough: a follower that holds its tail when it rejects makes fast back-off
+ *    (and one-step back-off too) land on
  *    the first conflicting entry, and a rejection that makes the leader underestimate comes from
  *    a follower whose log really was shorter, already in the leader's term, which can no longer
  *    take an older term's tail (a probe: 2,500 generated runs with one entry per append and

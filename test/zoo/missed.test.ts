@@ -10,8 +10,8 @@ import type { Scenario } from '../../src/sim/scenario.ts';
 
 /**
  * The zoo bugs that the default scenario's generator does not find within 10,000 runs (MISSED in
- * zoo.test.ts; reasons in src/raft/bugs.ts), and the two it finds only after thousands of runs
- * (corrupt-entry-truncate, joint-consensus-union-quorum), are caught by raftsim's checkers once the
+ * zoo.test.ts; reasons in src/raft/bugs.ts), and those it finds only after thousands of runs or
+ * found so once (corrupt-entry-truncate, snapshot-drops-newer-log, joint-consensus-union-quorum), are caught by raftsim's checkers once the
  * right faults happen. Each case is a fixed, hand-made (or found and shrunk) fault plan with a fixed
  * seed, on the default scenario or one derived from it: with the bug on, the run fails the named
  * checker; with the bug off, the reference Raft passes the very same scenario, seed and plan.
@@ -65,11 +65,12 @@ const CORRUPT_ENTRY_TRUNCATE: MissedCase = {
  * C_new at 97 and is isolated. n5, holding C_old,new, campaigns: n5, n2 and n3 are a majority of
  * the five members of C_old ∪ C_new but one server of C_new, so only the union count elects n5
  * (term 2). When n4 is back, n1 wins term 2 too, rightly under its C_new {n1,n2,n4} with n4's
- * vote: two leaders in term 2. The reference never elects n5 (no majority of C_new).
+ * vote: two leaders in term 2. Before that, current-term-commit flags n5's first commit: by the
+ * same union count, backed by one server of C_new. The reference never elects n5 (no majority of C_new).
  */
 const JOINT_CONSENSUS_UNION_QUORUM: MissedCase = {
   bug: 'joint-consensus-union-quorum',
-  check: 'election-safety',
+  check: 'current-term-commit',
   scenario: defaultScenario,
   seed: 204557896,
   actions: [
@@ -88,13 +89,14 @@ const JOINT_CONSENSUS_UNION_QUORUM: MissedCase = {
  * a tail of term-1 entries (10..40) on n4 and n1 alone. n5 wins term 2 among n2, n3, n5 and is
  * isolated the moment it is elected: its term-2 entries stay on n5. n4 wins term 3 with the long
  * log and catches n2 and n3 up one entry at a time; the buggy leader counts replicas of those
- * term-1 entries and commits them (its no-op of term 3 is on n4 and n1 only). n4 and n1 are then
- * cut off: n5 (last term 2) wins term 4 with n2 and n3 (last term 1) and lacks the entries n4
- * committed. The reference commits nothing of term 1 before its no-op is on a majority.
+ * term-1 entries and commits them (its no-op of term 3 is on n4 and n1 only): current-term-commit
+ * fires there. Had it not, n4 and n1 are then cut off: n5 (last term 2) wins term 4 with n2 and n3
+ * (last term 1) and lacks the entries n4 committed (leader-completeness). The reference commits
+ * nothing of term 1 before its no-op is on a majority.
  */
 const FIGURE8_COMMIT_OLD_TERM: MissedCase = {
   bug: 'figure8-commit-old-term',
-  check: 'leader-completeness',
+  check: 'current-term-commit',
   scenario: { ...defaultScenario, name: 'figure8', faultWindowMs: 3000, implementationOptions: { maxEntriesPerAppend: 1 } },
   seed: 1,
   actions: [
@@ -112,13 +114,13 @@ const FIGURE8_COMMIT_OLD_TERM: MissedCase = {
  * Figure 2 as written), struck by a chain of leader strandings each at its election: the leader
  * (n1, term 1) is cut off with one follower and takes a burst of writes; the majority elects n4
  * (term 2), which is stranded alone at that very moment and takes writes of its own; the old
- * minority rejoins and n1 wins term 3, commits its term-1 entries by counting (the bug) and is
- * cut off 80 ms after its election, before its clients found it; n3 leads term 4 briefly, and
+ * minority rejoins and n1 wins term 3, commits its term-1 entries by counting (the bug, where
+ * current-term-commit fires) and is cut off 80 ms after its election, before its clients found it; n3 leads term 4 briefly, and
  * n4 wins term 5 without them. The reference commits nothing of term 1 in term 3, so nothing is lost.
  */
 const FIGURE8_WITHOUT_ELECTION_NOOP: MissedCase = {
   bug: 'figure8-commit-old-term',
-  check: 'leader-completeness',
+  check: 'current-term-commit',
   scenario: { ...defaultScenario, name: 'figure8-without-noop', faultWindowMs: 3000, implementationOptions: { electionNoop: false } },
   seed: 3,
   actions: [
@@ -228,15 +230,15 @@ describe('zoo bugs the generator misses are caught by a fixed plan, and the refe
     expectCaught(CORRUPT_ENTRY_TRUNCATE);
   });
 
-  it('joint-consensus-union-quorum: election-safety, joint change then a three-way partition', () => {
+  it('joint-consensus-union-quorum: current-term-commit, joint change then a three-way partition', () => {
     expectCaught(JOINT_CONSENSUS_UNION_QUORUM);
   });
 
-  it('figure8-commit-old-term: leader-completeness, Figure 8 with one entry per append', () => {
+  it('figure8-commit-old-term: current-term-commit, Figure 8 with one entry per append', () => {
     expectCaught(FIGURE8_COMMIT_OLD_TERM);
   });
 
-  it('figure8-commit-old-term without the election no-op: leader-completeness, a chain of leaders stranded at their elections', () => {
+  it('figure8-commit-old-term without the election no-op: current-term-commit, a chain of leaders stranded at their elections', () => {
     expectCaught(FIGURE8_WITHOUT_ELECTION_NOOP);
   });
 

@@ -129,13 +129,19 @@ export interface Swarm {
  *    time later or at the very election of the next leader — the etcd functional tester's
  *    member-plus-kill pattern; configuration changes racing leader changes are where real Raft
  *    membership code breaks. Sometimes a committed change comes first, so the race starts from
- *    a configuration of another size.
+ *    a configuration of another size;
+ *  - slow-elections: every link long-delays a share of its messages (some also duplicated) while
+ *    the leader is churned as above, then the network heals — Jepsen's slow-network nemesis
+ *    combined with kills. Votes, pre-votes, appends and their replies of a term arrive after the
+ *    term has moved on, reordered against the new term's, which uniformly placed link faults
+ *    rarely line up with an election.
  */
 export const COMPOSITES = {
   'leader-churn': ['crash', 'restart'],
   'leader-minority': ['isolate', 'partition', 'heal'],
   'crash-storm': ['crash', 'restart'],
   'membership-churn': ['membership', 'crash', 'restart', 'isolate', 'heal'],
+  'slow-elections': ['link', 'crash', 'restart', 'heal'],
 } as const satisfies Record<string, readonly FaultKind[]>;
 
 export type Composite = keyof typeof COMPOSITES;
@@ -148,6 +154,8 @@ function compositeUsable(name: Composite, space: PlanSpace): boolean {
     case 'leader-churn':
     case 'crash-storm':
       return kinds.includes('crash') && kinds.includes('restart');
+    case 'slow-elections':
+      return kinds.includes('link') && kinds.includes('crash') && kinds.includes('restart') && kinds.includes('heal');
     case 'leader-minority':
       return (kinds.includes('isolate') || kinds.includes('partition')) && kinds.includes('heal');
     case 'membership-churn':
@@ -360,35 +368,25 @@ function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc
   const clip = (t: number): number => Math.min(space.windowMs, Math.max(space.startMs, t));
   const loss = fc.constantFrom<'all' | 'torn' | 'none'>('all', 'torn', 'none');
   switch (name) {
-    case 'leader-churn': {
-      // down: how long the old leader stays down; up: how long after its restart the next round
-      // strikes (short: the new leader barely settled; long: logs diverged meanwhile). A round
-      // may instead strike the next leader the moment it is elected, when its first entry has
-      // just left and nothing of its term is committed (Figure 8's leaders crash that way).
-      // The restart is an option (rarely left out) so that the shrinker can drop it.
-      const round = fc.tuple(
-        loss,
-        fc.option(fc.integer({ min: 30, max: 1500 }), { nil: undefined, freq: 8 }),
-        fc.integer({ min: 50, max: 1500 }),
-        fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
-      );
-      return fc.tuple(at, fc.noBias(fc.array(round, { minLength: 1, maxLength: 5 }))).map(([t0, rounds]) => {
-        const actions: FaultAction[] = [];
-        let t = t0;
-        let lastCrash = t0;
-        rounds.forEach(([l, down, up, atElection], r) => {
-          // A waiting round is armed right after the previous crash, so that the election it
-          // waits for is the one that crash caused. The first round strikes the leader there is.
-          const waits = atElection && r > 0;
-          const crashAt = waits ? lastCrash + 1 : t;
-          actions.push({ at: clip(crashAt), kind: 'crash', node: 'leader', loss: l, ...(waits ? { when: 'elected' as const } : {}) });
-          // An election takes up to a few hundred ms: the restart leaves room for it.
-          const downFor = down === undefined ? undefined : waits ? down + ELECTION_ROOM_MS : down;
-          if (downFor !== undefined) actions.push({ at: clip(crashAt + downFor), kind: 'restart', node: 'crashed' });
-          lastCrash = crashAt;
-          t = crashAt + (downFor ?? 0) + up;
-        });
-        return actions;
+    case 'leader-churn':
+      return fc.tuple(at, leaderChurnRounds(loss)).map(([t0, rounds]) => churnActions(t0, rounds, clip));
+    case 'slow-elections': {
+      // A slow network, not a broken one: no drops, so every late message does arrive. The
+      // delays straddle the election timeout (150–300 ms), so a vote may come back after its
+      // candidate has timed out and campaigned again.
+      const slow = fc.record({
+        longDelayRate: fc.integer({ min: 10, max: 60 }).map((x) => x / 100),
+        longDelay: fc.tuple(fc.integer({ min: 100, max: 600 }), fc.integer({ min: 0, max: 1500 })).map(([a, b]) => ({ minMs: a, maxMs: a + b })),
+        duplicateRate: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 30 }).map((x) => x / 100)),
+      });
+      return fc.tuple(at, slow, leaderChurnRounds(loss), fc.integer({ min: 100, max: 2000 })).map(([t0, { duplicateRate, ...delays }, rounds, settle]) => {
+        const churn = churnActions(t0 + 1, rounds, clip);
+        const last = churn.reduce((t, a) => Math.max(t, a.at), t0 + 1);
+        return [
+          { at: clip(t0), kind: 'link', ...delays, ...(duplicateRate > 0 ? { duplicateRate } : {}) },
+          ...churn,
+          { at: clip(last + settle), kind: 'heal' },
+        ];
       });
     }
     case 'leader-minority': {
@@ -494,6 +492,44 @@ function compositeArbitrary(name: Composite, swarm: Swarm, space: PlanSpace): fc
         });
     }
   }
+}
+
+/** One round of leader churn: [loss, down for (ms, or no restart), up for (ms), strike at the next election]. */
+type ChurnRound = [loss: 'all' | 'torn' | 'none', down: number | undefined, up: number, atElection: boolean];
+
+// down: how long the old leader stays down; up: how long after its restart the next round
+// strikes (short: the new leader barely settled; long: logs diverged meanwhile). A round may
+// instead strike the next leader the moment it is elected, when its first entry has just left
+// and nothing of its term is committed (Figure 8's leaders crash that way). The restart is an
+// option (rarely left out) so that the shrinker can drop it.
+function leaderChurnRounds(loss: fc.Arbitrary<'all' | 'torn' | 'none'>): fc.Arbitrary<ChurnRound[]> {
+  const round = fc.tuple(
+    loss,
+    fc.option(fc.integer({ min: 30, max: 1500 }), { nil: undefined, freq: 8 }),
+    fc.integer({ min: 50, max: 1500 }),
+    fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
+  );
+  return fc.noBias(fc.array(round, { minLength: 1, maxLength: 5 }));
+}
+
+/** The crashes and restarts of leader churn from time t0. */
+function churnActions(t0: number, rounds: readonly ChurnRound[], clip: (t: number) => number): FaultAction[] {
+  const actions: FaultAction[] = [];
+  let t = t0;
+  let lastCrash = t0;
+  rounds.forEach(([l, down, up, atElection], r) => {
+    // A waiting round is armed right after the previous crash, so that the election it waits
+    // for is the one that crash caused. The first round strikes the leader there is.
+    const waits = atElection && r > 0;
+    const crashAt = waits ? lastCrash + 1 : t;
+    actions.push({ at: clip(crashAt), kind: 'crash', node: 'leader', loss: l, ...(waits ? { when: 'elected' as const } : {}) });
+    // An election takes up to a few hundred ms: the restart leaves room for it.
+    const downFor = down === undefined ? undefined : waits ? down + ELECTION_ROOM_MS : down;
+    if (downFor !== undefined) actions.push({ at: clip(crashAt + downFor), kind: 'restart', node: 'crashed' });
+    lastCrash = crashAt;
+    t = crashAt + (downFor ?? 0) + up;
+  });
+  return actions;
 }
 
 /**

@@ -62,7 +62,7 @@ describe('generatePlan', () => {
     for (const r of rates) expect(r).toBeGreaterThanOrEqual(0.5), expect(r).toBeLessThanOrEqual(2);
   });
 
-  it('draws the composite episodes: stranded leaders (some with a slowed clock), membership churn', () => {
+  it('draws the composite episodes: stranded leaders (some with a slowed clock), membership churn, slow elections', () => {
     const all = plans(defaultScenario, 400).map((p) => p.actions);
     const some = (pred: (actions: readonly FaultAction[]) => boolean): number => all.filter(pred).length;
     // A stranded leader whose clock was slowed at the same moment.
@@ -75,6 +75,14 @@ describe('generatePlan', () => {
         return strike !== undefined && as.some((c) => c.kind === 'membership' && c.at >= strike.at + 150);
       });
     expect(some(churn)).toBeGreaterThan(5);
+    // Slow elections: every link long-delays messages, the leader is crashed, the network heals later.
+    const slowElections = (as: readonly FaultAction[]): boolean =>
+      as.some((a, i) => {
+        if (a.kind !== 'link' || a.from !== undefined || a.to !== undefined || a.dropRate !== undefined || (a.longDelayRate ?? 0) < 0.1) return false;
+        const strike = as.slice(i + 1).find((b) => b.kind === 'crash' && b.node === 'leader' && b.at === a.at + 1);
+        return strike !== undefined && as.some((c) => c.kind === 'heal' && c.at > strike.at);
+      });
+    expect(some(slowElections)).toBeGreaterThan(5);
   });
 
   it('aims at elections and varies the load: episodes that wait for the next leader, bursts at the majority\'s election, client pace', () => {

@@ -20,20 +20,20 @@ import { huntBug, zooSettings } from '../../src/zoo/run.ts';
  */
 const FOUND_AT: Record<string, { index: number; check: string }> = {
   // from `npm run raftsim -- zoo --json --budget-runs 10000`
-  'vote-not-persisted': { index: 10, check: 'monotonicity' },
-  'vote-count-not-set': { index: 3, check: 'election-safety' },
-  'weak-uptodate-check': { index: 129, check: 'leader-completeness' },
-  'candidate-no-retry': { index: 651, check: 'liveness-after-heal' },
-  'skip-prevlog-check': { index: 10, check: 'state-machine-safety' },
-  'apply-uncommitted': { index: 10, check: 'state-machine-safety' },
-  'ack-before-fsync': { index: 211, check: 'leader-completeness' },
-  'corrupt-entry-truncate': { index: 3963, check: 'leader-completeness' },
-  'read-without-leadership-check': { index: 22, check: 'linearizability' },
-  'unsafe-lease-read': { index: 177, check: 'linearizability' },
-  'no-client-dedup': { index: 7, check: 'linearizability' },
+  'vote-not-persisted': { index: 27, check: 'monotonicity' },
+  'vote-count-not-set': { index: 2, check: 'election-safety' },
+  'weak-uptodate-check': { index: 568, check: 'log-matching' },
+  'candidate-no-retry': { index: 1353, check: 'liveness-after-heal' },
+  'skip-prevlog-check': { index: 42, check: 'state-machine-safety' },
+  'apply-uncommitted': { index: 1, check: 'state-machine-safety' },
+  'ack-before-fsync': { index: 461, check: 'leader-completeness' },
+  'corrupt-entry-truncate': { index: 1143, check: 'leader-completeness' },
+  'read-without-leadership-check': { index: 78, check: 'linearizability' },
+  'unsafe-lease-read': { index: 202, check: 'linearizability' },
+  'no-client-dedup': { index: 9, check: 'linearizability' },
   'joint-consensus-union-quorum': { index: 31, check: 'current-term-commit' },
-  'disruptive-removed-server': { index: 5, check: 'leadership-stability' },
-  'snapshot-drops-newer-log': { index: 2106, check: 'current-term-commit' },
+  'disruptive-removed-server': { index: 1, check: 'leadership-stability' },
+  'snapshot-drops-newer-log': { index: 935, check: 'current-term-commit' },
   'prevote-counts-as-vote': { index: 0, check: 'election-safety' },
 };
 

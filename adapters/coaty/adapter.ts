@@ -120,7 +120,7 @@ const createCoatyRaft: RaftFactory = (host: NodeHost, config) => {
         disk.put('hs', { term: rd.hardState.term, vote: rd.hardState.vote, commit: rd.hardState.commit });
       }
       if (rd.entries.length > 0) {
-        const [, lastBefore] = storage.LastIndex();
+        const [lastBefore] = storage.LastIndex(); // [index, error], as in the Go original
         const err = storage.Append(rd.entries);
         if (err) throw err;
         for (const e of rd.entries) disk.put(entryKey(e.index), { term: e.term, type: e.type, data: e.data });

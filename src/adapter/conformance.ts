@@ -203,7 +203,10 @@ export function trapGlobals(): LeakReport {
  * inspect() must describe a sane node: within one incarnation term and commitIndex never go
  * down; votedFor names a known node; members are known nodes; the log's last entry has a term
  * no greater than the node's and no smaller than the entry before it; commitIndex is within
- * the log. Only the tail of the log is read per step, so the check stays O(1).
+ * the log. A restarted node's log ends no later than its log before the crash, and where both
+ * end at one index, with the same term: the disk can lose writes, never add entries, so a longer
+ * log is a tail the node had deleted (an adapter that truncates in memory but not on disk) or
+ * one its view never showed. Only the tail of the log is read per step, so the check stays O(1).
  */
 export const adapterViewChecker: CheckerDefinition = {
   name: 'adapter-view',
@@ -213,13 +216,29 @@ export const adapterViewChecker: CheckerDefinition = {
   create(cluster) {
     const known = new Set(cluster.nodes);
     const last = new Map<NodeId, NodeView>();
+    /** The end of each node's log as of its last step (read there anyway), kept across a crash. */
+    const logEnd = new Map<NodeId, { index: number; term: number }>();
+    const endBeforeCrash = new Map<NodeId, { index: number; term: number }>();
     const bad = (node: NodeId, message: string): Violation => ({ invariant: 'adapter-view', message: `node ${node}: inspect() ${message}` });
     const checker: Checker = {
       onCrash(node) {
         last.delete(node);
+        const end = logEnd.get(node);
+        if (end) endBeforeCrash.set(node, end);
       },
       onRestart(node, view) {
         last.set(node, view);
+        const before = endBeforeCrash.get(node);
+        endBeforeCrash.delete(node);
+        const log = view.log;
+        if (!before || !log || log.lastIndex <= log.snapshotIndex) return undefined;
+        if (log.lastIndex > before.index) {
+          return bad(node, `shows a log ending at index ${log.lastIndex} after its restart, but it ended at ${before.index} before the crash: a restart may lose entries, never bring back ones the node had removed (is a truncated tail still on disk?)`);
+        }
+        const term = log.termAt(log.lastIndex);
+        if (log.lastIndex === before.index && term !== before.term) {
+          return bad(node, `shows term ${term} at its last index ${log.lastIndex} after its restart, but term ${before.term} there before the crash: a restart may lose entries, never change one`);
+        }
         return undefined;
       },
       afterStep(node, view) {
@@ -238,6 +257,7 @@ export const adapterViewChecker: CheckerDefinition = {
         }
         const log = view.log;
         if (log) {
+          if (log.lastIndex <= log.snapshotIndex) logEnd.set(node, { index: log.lastIndex, term: log.snapshotTerm });
           if (view.commitIndex !== undefined && view.commitIndex > log.lastIndex) {
             return bad(node, `commitIndex ${view.commitIndex} is beyond the log's lastIndex ${log.lastIndex}`);
           }
@@ -252,6 +272,7 @@ export const adapterViewChecker: CheckerDefinition = {
               return bad(node, `log.termAt(${log.lastIndex}) threw ${String(error)} for its own lastIndex`);
             }
             if (typeof lastTerm !== 'number' || !Number.isInteger(lastTerm) || lastTerm < 0) return bad(node, `log.termAt(${log.lastIndex}) is ${JSON.stringify(lastTerm)}, not a term`);
+            logEnd.set(node, { index: log.lastIndex, term: lastTerm });
             if (lastTerm > view.term) return bad(node, `the last log entry (${log.lastIndex}) has term ${lastTerm}, beyond the node's term ${view.term}`);
             if (log.lastIndex - 1 > log.snapshotIndex) {
               const previous = log.termAt(log.lastIndex - 1);

@@ -1,6 +1,6 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { Observations, VIEW_COMMIT, VIEW_MEMBERS, VIEW_STATE, sameMembers, showTime } from './util.ts';
+import { Observations, VIEW_COMMIT, VIEW_MEMBERS, VIEW_STATE, sameMembers, showTime, undamagedMajority } from './util.ts';
 
 export interface CatchUpOptions {
   /** How long a follower may lag behind a leader's commit index; default 10 maximal election timeouts. */
@@ -13,7 +13,9 @@ export interface CatchUpOptions {
  * voting member in every configuration a leader showed since the heal (initial members when views
  * expose none) must have a commitIndex at least the highest commitIndex any leader reported by
  * ref. Correct Raft passes it on within a heartbeat or two; a follower stuck behind (a broken
- * nextIndex walk, a lost snapshot) fails it.
+ * nextIndex walk, a lost snapshot) fails it. A node whose disk a storage fault hit is not judged:
+ * it may rightly stay fenced, or stopped, until an operator repairs it; nor is any node when such
+ * nodes are half a configuration or more (no leader is owed then: see liveness-after-heal).
  */
 export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition {
   return {
@@ -33,6 +35,7 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
       let first = 0;
       const memberSets: { time: number; members: readonly NodeId[] }[] = [];
       let lastMembers: readonly NodeId[] | undefined;
+      const damaged = new Set<NodeId>();
       const look = (_node: NodeId, view: NodeView, time: number): undefined => {
         if (view.role !== 'leader') return undefined;
         const commit = view.commitIndex ?? 0;
@@ -56,6 +59,9 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
         // A leader's commit index and members: a step that changed neither role, commit nor members tells nothing new.
         afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE | VIEW_COMMIT | VIEW_MEMBERS),
         onRestart: look,
+        onStorageFault(node) {
+          damaged.add(node);
+        },
         finish(record: RunRecord): Violation | undefined {
           const healedAt = record.healedAt;
           if (healedAt === undefined) return undefined;
@@ -73,8 +79,9 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
           if (firstSince < 0) firstSince = memberSets.length;
           const configs = memberSets.slice(Math.max(0, firstSince - 1)).map((m) => m.members);
           if (configs.length === 0) configs.push(record.cluster.initialMembers);
+          if (!configs.every((members) => undamagedMajority(members, damaged))) return undefined;
           for (const [node, view] of record.finalViews) {
-            if (view.role === 'learner' || !configs.every((members) => members.includes(node))) continue;
+            if (view.role === 'learner' || damaged.has(node) || !configs.every((members) => members.includes(node))) continue;
             const commit = view.commitIndex ?? 0;
             if (commit >= target) continue;
             return {

@@ -1,7 +1,7 @@
 import type { NodeId, NodeView, Role } from '../src/adapter/contract.ts';
 import type { ClientOperation } from '../src/sim/history.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { Observations, VIEW_COMMIT, VIEW_STATE, showTime } from './util.ts';
+import { Observations, VIEW_COMMIT, VIEW_MEMBERS, VIEW_STATE, sameMembers, showTime, undamagedMajority } from './util.ts';
 
 export interface LivenessOptions {
   /** How long after the heal a single leader and a committed write may take; default 10 maximal election timeouts. */
@@ -21,7 +21,10 @@ interface Change {
  * invoked after the heal completes ok, or a leader's commitIndex advances, by the deadline.
  * (2) is demanded only if there was demand: a client write invoked in the first half of the bound
  * (so it had half the bound to finish), unless a commit shows up anyway. A run that ends before
- * the deadline is not judged; nor is one that never healed.
+ * the deadline is not judged; nor is one that never healed; nor one in which storage faults hit
+ * half or more of the last configuration a view showed: a node whose disk was corrupted may
+ * rightly stay out (fenced until repaired, or stopped for good as etcd does), and the heal does
+ * not mend disks.
  */
 export function livenessAfterHealChecker(options: LivenessOptions = {}): CheckerDefinition {
   return {
@@ -36,6 +39,8 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
       const advances = new CommitAdvances(bound);
       const writes = new WriteService(bound);
       const leaderCommit = new Map<NodeId, { term: number; commit: number }>();
+      const damaged = new Set<NodeId>();
+      let members: readonly NodeId[] = cluster.initialMembers;
       const note = (node: NodeId, role: Role | 'down', term: number, time: number) => {
         const now = current.get(node);
         if (now && now.role === role && now.term === term) return;
@@ -44,6 +49,7 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
       };
       const look = (node: NodeId, view: NodeView, time: number): undefined => {
         note(node, view.role, view.term, time);
+        if (view.members && !sameMembers(view.members, members)) members = [...view.members];
         if (view.role === 'leader' && view.commitIndex !== undefined) {
           const last = leaderCommit.get(node);
           if (!last) {
@@ -59,8 +65,8 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
         return undefined;
       };
       return {
-        // Role, term and a leader's commit index are all it follows.
-        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE | VIEW_COMMIT),
+        // Role, term, a leader's commit index and the members are all it follows.
+        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE | VIEW_COMMIT | VIEW_MEMBERS),
         onRestart: look,
         onInvoke(operation) {
           if (operation.op.type !== 'get') writes.invoked(operation);
@@ -72,11 +78,15 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
           note(node, 'down', current.get(node)?.term ?? 0, time);
           leaderCommit.delete(node);
         },
+        onStorageFault(node) {
+          damaged.add(node);
+        },
         finish(record: RunRecord): Violation | undefined {
           const healedAt = record.healedAt;
           if (healedAt === undefined) return undefined;
           const deadline = healedAt + bound;
           if (record.endTime < deadline) return undefined;
+          if (!undamagedMajority(members, damaged)) return undefined;
           // (1) Replay the role/term changes up to the deadline.
           const state = new Map<NodeId, { role: Role | 'down'; term: number }>();
           let leaderFound: { node: NodeId; term: number; time: number } | undefined;

@@ -13,7 +13,8 @@ export interface ProgressOptions {
  * window is a stretch during which one set G of nodes is up, pairwise connected both ways, cut
  * off from every other up node (so no outsider with a higher term can disrupt it), and holds a
  * majority of every configuration seen (the initial members, and every `members` any view
- * showed). Statuses flagged `impaired` (lossy links, skewed clocks) break windows. For each window
+ * showed), not counting nodes whose disk a storage fault hit (they may rightly stay fenced or
+ * stopped). Statuses flagged `impaired` (lossy links, skewed clocks) break windows. For each window
  * of at least windowMs in which a client write was invoked early enough (at least windowMs/2
  * before its end), some client write must complete ok within the window. The thresholds are
  * deliberately loose: a correct Raft needs a few election timeouts here, the window is 20.
@@ -37,6 +38,7 @@ export function progressUnderMajorityChecker(options: ProgressOptions = {}): Che
         return undefined;
       };
       const stalls = new WriteStalls(windowMs);
+      const damaged = new Set<NodeId>();
       return {
         afterStep: Observations.forRun(cluster).stepHook(look, VIEW_MEMBERS),
         onRestart: look,
@@ -45,6 +47,9 @@ export function progressUnderMajorityChecker(options: ProgressOptions = {}): Che
         },
         onOperationOk(operation) {
           if (operation.op.type !== 'get') stalls.answered(operation);
+        },
+        onStorageFault(node) {
+          damaged.add(node);
         },
         finish(record: RunRecord): Violation | undefined {
           const statuses = record.statuses;
@@ -63,7 +68,7 @@ export function progressUnderMajorityChecker(options: ProgressOptions = {}): Che
           };
           for (let i = 0; i <= statuses.length; i++) {
             const time = i < statuses.length ? statuses[i]!.time : record.endTime;
-            const g = i < statuses.length ? stableGroup(statuses[i]!, [...configs.values()]) : undefined;
+            const g = i < statuses.length ? stableGroup(statuses[i]!, [...configs.values()], damaged) : undefined;
             const text = g?.join(',');
             if (text === group) continue;
             if (group !== undefined) {
@@ -113,8 +118,8 @@ class WriteStalls {
   }
 }
 
-/** The group of up nodes that is a clique, isolated from other up nodes, and a majority of every configuration. */
-function stableGroup(status: ClusterStatus, configs: readonly (readonly NodeId[])[]): NodeId[] | undefined {
+/** The group of up nodes that is a clique, isolated from other up nodes, and (without its damaged nodes) a majority of every configuration. */
+function stableGroup(status: ClusterStatus, configs: readonly (readonly NodeId[])[], damaged: ReadonlySet<NodeId>): NodeId[] | undefined {
   if (status.impaired === true) return undefined;
   const up = [...status.up].sort();
   const links = new Map<NodeId, Set<NodeId>>(up.map((n) => [n, new Set<NodeId>()]));
@@ -143,7 +148,7 @@ function stableGroup(status: ClusterStatus, configs: readonly (readonly NodeId[]
     }
     const clique = component.every((n) => links.get(n)!.size === component.length - 1);
     if (!clique) continue;
-    if (configs.every((members) => members.filter((m) => component.includes(m)).length * 2 > members.length)) return component.sort();
+    if (configs.every((members) => members.filter((m) => component.includes(m) && !damaged.has(m)).length * 2 > members.length)) return component.sort();
   }
   return undefined;
 }

@@ -563,3 +563,14 @@ export function sameMembers(a: readonly NodeId[] | undefined, b: readonly NodeId
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * Whether a configuration is still owed liveness: its members that no storage fault hit are a
+ * majority of it. A node whose disk was corrupted may rightly stay out — fenced until repaired,
+ * or stopped for good as etcd does on a checksum mismatch — and the heal does not mend disks.
+ */
+export function undamagedMajority(members: readonly NodeId[], damaged: ReadonlySet<NodeId>): boolean {
+  let undamaged = 0;
+  for (const m of members) if (!damaged.has(m)) undamaged++;
+  return undamaged * 2 > members.length;
+}

@@ -25,9 +25,13 @@ export class SimDisk implements DurableStorage {
   private readonly undoKeys: string[] = [];
   private readonly undoPrev: unknown[] = [];
   private pending = 0;
+  /** Called when get() hands out a CorruptedValue: the engine notes the step (a node may stop on it). */
+  onCorruptedRead: (() => void) | undefined = undefined;
 
   get(key: string): unknown {
-    return this.current.get(key);
+    const value = this.current.get(key);
+    if (this.onCorruptedRead !== undefined && typeof value === 'object' && value !== null && (value as { $corrupted?: unknown }).$corrupted === true) this.onCorruptedRead();
+    return value;
   }
 
   put(key: string, value: unknown): void {

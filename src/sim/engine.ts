@@ -183,6 +183,11 @@ class NodeSlot {
   clockRate = 1;
   clockBaseVirtual = 0;
   clockBaseLocal = 0;
+  /** The step at which this incarnation started, and the last at which the node read a corrupted value from its disk (-1: never). */
+  startStep = 0;
+  corruptedReadStep = -1;
+  /** Stopped for good: it threw on reading a corrupted value (fail-stop); no restart or heal brings it back. */
+  halted = false;
 
   constructor(
     readonly id: NodeId,
@@ -254,6 +259,9 @@ class StopRun extends Error {
   }
 }
 
+/** Thrown out of a node's step once it has stopped on a corrupted disk (see Simulation.halt): the step ends there, the run goes on. */
+class NodeHalted extends Error {}
+
 /**
  * The discrete-event simulator. It owns virtual time, the network, the disks and the clients;
  * the implementation runs inside it and is reached only through the adapter contract. Each
@@ -313,6 +321,7 @@ export class Simulation {
       this.indexOf.set(id, i);
     });
     this.slots = options.nodes.map((id, i) => new NodeSlot(id, i, new SimDisk()));
+    for (const slot of this.slots) slot.disk.onCorruptedRead = () => void (slot.corruptedReadStep = this.steps);
     const n = options.nodes.length;
     this.network = new Network(n, { ...DEFAULT_LINK, ...options.network });
     const networkRng = this.rng.fork('network');
@@ -385,7 +394,11 @@ export class Simulation {
       if (++this.steps > this.maxSteps) {
         this.fail('step-budget', `the run exceeded ${this.maxSteps} steps by virtual time ${this.now.toFixed(1)} ms: a livelock or timer storm in the implementation`);
       }
-      this.dispatch(event);
+      try {
+        this.dispatch(event);
+      } catch (error) {
+        if (!(error instanceof NodeHalted)) throw error;
+      }
       // Executed events are reused: most of a run's allocations would otherwise be events.
       event.payload = undefined;
       this.freeEvents.push(event);
@@ -428,6 +441,7 @@ export class Simulation {
     slot.up = true;
     slot.epoch++;
     slot.incarnation++;
+    slot.startStep = this.steps;
     slot.kv = new KvStateMachine();
     const host = new SimHost(this, slot, slot.epoch, this.rng.fork(`node:${slot.id}:${slot.incarnation}`));
     slot.raft = this.callAdapter(slot, restart ? 'factory (restart)' : 'factory', () => this.options.factory(host, this.config));
@@ -439,6 +453,17 @@ export class Simulation {
     slot.lastObserved = view;
     if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'state', n: slot.id, d: { role: view.role, term: view.term, commitIndex: view.commitIndex } });
     for (const { name, checker } of this.checkers) this.report(name, checker.onRestart?.(slot.id, view, this.now));
+  }
+
+  /** Restarts a node; undefined, or how it stopped for good at once (see halt). */
+  private restartNode(slot: NodeSlot): string | undefined {
+    try {
+      this.startNode(slot, true);
+      return undefined;
+    } catch (error) {
+      if (error instanceof NodeHalted) return error.message;
+      throw error;
+    }
   }
 
   private crashNode(slot: NodeSlot, loss: CrashLoss): string {
@@ -469,9 +494,32 @@ export class Simulation {
   }
 
   private adapterThrew(slot: NodeSlot, what: string, error: unknown): never {
-    if (error instanceof StopRun) throw error;
+    if (error instanceof StopRun || error instanceof NodeHalted) throw error;
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.fail('adapter-error', `node ${slot.id} threw in ${what} at ${this.now.toFixed(1)} ms: ${detail}`);
+    if (slot.corruptedReadStep === this.steps) this.halt(slot, `it threw in ${what} on reading a corrupted value (${detail})`);
+    this.fail('adapter-error', `node ${slot.id} threw in ${what} at ${this.now.toFixed(1)} ms: ${detail}${this.storageFaultHint(slot)}`);
+  }
+
+  /**
+   * Fail-stop on a corrupted disk: a node that throws in the very step in which it read a
+   * corrupted value has refused to run on it, as etcd panics on a checksum mismatch. That is a
+   * legitimate answer to a storage fault, not a finding: the node crashes and stays down for the
+   * rest of the run (no restart action or heal brings it back), and the run goes on without it.
+   */
+  private halt(slot: NodeSlot, reason: string): never {
+    this.crashNode(slot, 'none');
+    slot.halted = true;
+    const outcome = `${slot.id} stopped for good: ${reason}`;
+    this.trace.mixString(outcome);
+    if (this.traceFull) this.trace.record({ i: this.steps, t: this.now, k: 'crash', n: slot.id, d: { halted: outcome } });
+    this.recordStatus();
+    throw new NodeHalted(outcome);
+  }
+
+  /** For a finding at a node that read a corrupted value in this incarnation: what happened to its disk, and the choices. */
+  private storageFaultHint(slot: NodeSlot): string {
+    if (slot.corruptedReadStep < slot.startStep) return '';
+    return ` — it had read a corrupted value from its disk at step ${slot.corruptedReadStep} (a storage fault: see isCorrupted in src/adapter/contract.ts; a node may repair, fence itself, or stop by throwing in the step that reads it; a scenario without "corrupt" in generate.kinds runs without storage faults)`;
   }
 
   private inspect(slot: NodeSlot): NodeView {
@@ -482,7 +530,7 @@ export class Simulation {
       this.adapterThrew(slot, 'inspect', error);
     }
     const problem = describeBadView(view);
-    if (problem) this.fail('adapter-contract', `node ${slot.id}: inspect() returned ${problem}`);
+    if (problem) this.fail('adapter-contract', `node ${slot.id}: inspect() returned ${problem}${this.storageFaultHint(slot)}`);
     return view;
   }
 
@@ -835,8 +883,8 @@ export class Simulation {
         const slot = this.resolve(action.node);
         if (!slot) return `skipped: no node "${action.node}"`;
         if (slot.up) return `${slot.id} was already up`;
-        this.startNode(slot, true);
-        return `restarted ${slot.id}`;
+        if (slot.halted) return `skipped: ${slot.id} stopped for good on a corrupted disk`;
+        return this.restartNode(slot) ?? `restarted ${slot.id}`;
       }
       case 'corrupt': {
         const slot = this.resolve(action.node);
@@ -927,7 +975,7 @@ export class Simulation {
     this.clients?.restorePace();
     for (const slot of this.slots) {
       if (slot.clockRate !== 1) this.setClockRate(slot, 1);
-      if (!slot.up) this.startNode(slot, true);
+      if (!slot.up && !slot.halted) this.restartNode(slot);
     }
     this.healedAt = this.now;
     this.trace.mixString('heal');

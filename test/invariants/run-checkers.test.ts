@@ -134,3 +134,49 @@ describe('catch-up', () => {
     expect(v?.message).toMatch(/n3 did not catch up after the heal at 1000\.0 ms: its commitIndex is 4 .* a leader had committed index 10 by 1500\.0 ms/);
   });
 });
+
+describe('nodes hit by storage faults are not owed liveness (they may stay fenced, or stop for good as etcd does)', () => {
+  it('liveness-after-heal: not judged once damaged nodes are half the configuration; judged while the undamaged are a majority', () => {
+    const noLeader = (damaged: string[], members?: string[]) => {
+      const c = create(livenessAfterHealChecker({ boundMs: 1000 }));
+      if (members) c.afterStep!('n1', view('follower', 2, { members }), 100);
+      for (const node of damaged) c.onStorageFault!(node, 200);
+      return c.finish!(record({ healedAt: 500, endTime: 3000 }));
+    };
+    expect(noLeader([])?.invariant).toBe('liveness-after-heal');
+    expect(noLeader(['n3'])?.invariant).toBe('liveness-after-heal'); // n1, n2 are a majority of three
+    expect(noLeader(['n2', 'n3'])).toBeUndefined();
+    // The configuration a view shows counts: of {n1, n3} one damaged node is half.
+    expect(noLeader(['n3'], ['n1', 'n3'])).toBeUndefined();
+  });
+
+  it('catch-up: a damaged node may stay behind, an undamaged one may not', () => {
+    const finalViews = new Map([
+      ['n1', view('leader', 2, { commitIndex: 10 })],
+      ['n3', view('follower', 2, { commitIndex: 4 })],
+    ]);
+    const c = create(catchUp, CLUSTER);
+    c.afterStep!('n1', view('leader', 2, { commitIndex: 10 }), 1500);
+    c.onStorageFault!('n3', 800);
+    expect(c.finish!(record({ healedAt: 1000, endTime: 5000, finalViews }))).toBeUndefined();
+    const d = create(catchUp, CLUSTER);
+    d.afterStep!('n1', view('leader', 2, { commitIndex: 10 }), 1500);
+    d.onStorageFault!('n2', 800);
+    expect(d.finish!(record({ healedAt: 1000, endTime: 5000, finalViews }))?.invariant).toBe('catch-up');
+    // With two of three damaged no leader is owed, and so no catch-up either.
+    d.onStorageFault!('n1', 900);
+    expect(d.finish!(record({ healedAt: 1000, endTime: 5000, finalViews }))).toBeUndefined();
+  });
+
+  it('progress-under-majority: a connected majority that needs a damaged node is not judged', () => {
+    const statuses = [status(0, ALL, allPairs(ALL), { whole: true }), status(1000, ALL, [['n1', 'n2']]), status(9000, ALL, allPairs(ALL), { whole: true })];
+    const c = create(progressUnderMajority);
+    c.onStorageFault!('n2', 500);
+    feed(c, [op('c1', put('a'), 1500, undefined)]);
+    expect(c.finish!(record({ statuses, endTime: 10000 }))).toBeUndefined();
+    const d = create(progressUnderMajority);
+    d.onStorageFault!('n3', 500); // outside the group: n1, n2 still a majority
+    feed(d, [op('c1', put('a'), 1500, undefined)]);
+    expect(d.finish!(record({ statuses, endTime: 10000 }))?.invariant).toBe('progress-under-majority');
+  });
+});

@@ -148,6 +148,16 @@ export interface ClusterConfig {
 
 export type RaftFactory = (host: NodeHost, config: ClusterConfig) => RaftNode;
 
+/**
+ * Optional export `knobs` beside the factory: for each implementation option, the values a
+ * generated run may give it, its default first. Every value must be one a correct implementation
+ * runs safely with (a batch size, a snapshot threshold, an optional protocol feature switched
+ * off): a run of a generating scenario draws one value per knob, as FoundationDB's simulator
+ * randomises its knobs, so that a campaign explores the implementation's configurations as well
+ * as its faults. Options given with --impl-options or by the scenario are not drawn.
+ */
+export type KnobSpace = Readonly<Record<string, readonly unknown[]>>;
+
 /** Optional static description of an implementation, exported beside its factory. */
 export interface ImplementationInfo {
   readonly name: string;

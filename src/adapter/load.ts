@@ -1,18 +1,25 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RaftFactory } from './contract.ts';
+import type { KnobSpace, RaftFactory } from './contract.ts';
 
 /** A usage or input error: the CLI prints the message and exits 2. */
 export class InputError extends Error {
   override readonly name = 'InputError';
 }
 
+/** What an implementation module gives: its factory, and the knobs generated runs may draw. */
+export interface Implementation {
+  readonly factory: RaftFactory;
+  readonly knobs: KnobSpace;
+}
+
 /**
  * Loads a third-party implementation: a module whose default export, or named export
- * `createRaft`, is a RaftFactory. TypeScript modules load through tsx.
+ * `createRaft`, is a RaftFactory, with an optional `knobs` export (a KnobSpace). TypeScript
+ * modules load through tsx.
  */
-export async function loadFactory(modulePath: string): Promise<RaftFactory> {
+export async function loadImplementationModule(modulePath: string): Promise<Implementation> {
   const file = resolve(modulePath);
   if (!existsSync(file)) throw new InputError(`--impl: no module at ${file}; give the path of a .ts or .js file that exports a RaftFactory`);
   let module: Record<string, unknown>;
@@ -25,5 +32,34 @@ export async function loadFactory(modulePath: string): Promise<RaftFactory> {
   if (typeof factory !== 'function') {
     throw new InputError(`--impl: ${modulePath} exports no RaftFactory; export a function (host, config) => RaftNode as default or as "createRaft"`);
   }
-  return factory as RaftFactory;
+  return { factory: factory as RaftFactory, knobs: parseKnobs(module.knobs, `--impl: ${modulePath} export "knobs"`) };
+}
+
+/** The factory alone (check-adapter, which runs with the defaults). */
+export async function loadFactory(modulePath: string): Promise<RaftFactory> {
+  return (await loadImplementationModule(modulePath)).factory;
+}
+
+/**
+ * Validates a `knobs` export: an object mapping each option name to a non-empty list of JSON
+ * values, the default first. Errors name the knob and the fix.
+ */
+export function parseKnobs(value: unknown, source: string): KnobSpace {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InputError(`${source} must be an object { option: [default, other values…] }, not ${JSON.stringify(value) ?? String(value)}`);
+  }
+  for (const [name, values] of Object.entries(value)) {
+    if (!Array.isArray(values) || values.length === 0) {
+      throw new InputError(`${source}: knob "${name}" must be a non-empty list of values with the default first, not ${JSON.stringify(values) ?? String(values)}`);
+    }
+    values.forEach((v, i) => {
+      // A plan carries the drawn values as JSON (reports, replay): a value must survive the round trip.
+      const text = JSON.stringify(v);
+      if (text === undefined || JSON.stringify(JSON.parse(text)) !== text || (typeof v === 'number' && !Number.isFinite(v))) {
+        throw new InputError(`${source}: knob "${name}" value [${i}] is not plain JSON (${String(v)}); use numbers, strings, booleans, null, lists or plain objects`);
+      }
+    });
+  }
+  return value as KnobSpace;
 }

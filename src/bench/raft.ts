@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { ALL_CHECKERS } from '../../invariants/index.ts';
 import { defaultScenario } from '../../scenarios/default.ts';
 import { generatePlan } from '../faults/generate.ts';
-import { createRaft } from '../raft/index.ts';
+import { createRaft, knobs } from '../raft/index.ts';
 import { campaignSeeds, runScenario, type RunSettings } from '../runner.ts';
 import { median } from './median.ts';
 
@@ -15,7 +15,7 @@ export interface RaftBench {
 }
 
 function campaign(runs: number, checkersOn: boolean): { ms: number; virtualMs: number; events: number } {
-  const settings: RunSettings = { factory: createRaft, checkers: checkersOn ? ALL_CHECKERS : [], generatePlan };
+  const settings: RunSettings = { factory: createRaft, knobs, checkers: checkersOn ? ALL_CHECKERS : [], generatePlan };
   const started = performance.now();
   let virtualMs = 0;
   let events = 0;

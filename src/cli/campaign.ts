@@ -36,6 +36,8 @@ export interface RunSummary {
   traceHash: string;
   events: number;
   virtualMs: number;
+  /** The implementation options the run drew from the knobs (those off their defaults). */
+  knobs?: Record<string, unknown>;
   violation?: { invariant: string; message: string; time?: number; step?: number };
   skippedChecks?: { checker: string; reason: string }[];
 }
@@ -56,8 +58,8 @@ export function campaignContext(spec: CampaignSpec): Promise<Context> {
   if (!context) {
     context = (async () => {
       const scenario = findScenario(spec.scenario);
-      const [factory, checkers] = await Promise.all([loadImplementation(spec.implementation), loadCheckers(spec.checkers)]);
-      const settings: RunSettings = { factory, checkers, generatePlan, implementationOptions: spec.implementationOptions };
+      const [{ factory, knobs }, checkers] = await Promise.all([loadImplementation(spec.implementation), loadCheckers(spec.checkers)]);
+      const settings: RunSettings = { factory, knobs, checkers, generatePlan, implementationOptions: spec.implementationOptions };
       return { scenario, ...(spec.scenario.endsWith('.json') ? { scenarioFile: spec.scenario } : {}), settings };
     })();
     contexts.set(key, context);
@@ -71,6 +73,7 @@ export async function executeTask(task: Task): Promise<TaskResult> {
   if (task.type === 'run') {
     const result = runScenario(context.scenario, task.seed, context.settings);
     const summary: RunSummary = { seed: task.seed, traceHash: result.traceHash, events: result.events, virtualMs: result.virtualMs };
+    if (result.plan.knobs) summary.knobs = { ...result.plan.knobs };
     if (result.violation) summary.violation = { ...result.violation };
     if (task.index === 0 || result.skippedChecks.length > 0) summary.skippedChecks = result.skippedChecks.map((s) => ({ ...s }));
     return { type: 'run', index: task.index, summary };

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RaftFactory } from '../adapter/contract.ts';
-import { InputError, loadFactory } from '../adapter/load.ts';
+import { InputError, loadImplementationModule, type Implementation } from '../adapter/load.ts';
 import type { CheckerDefinition } from '../../invariants/types.ts';
 
 /**
@@ -13,7 +12,7 @@ import type { CheckerDefinition } from '../../invariants/types.ts';
 export const REFERENCE = 'reference';
 export const BUILTIN_CHECKERS = 'builtin';
 
-const factories = new Map<string, Promise<RaftFactory>>();
+const implementations = new Map<string, Promise<Implementation>>();
 const checkerLists = new Map<string, Promise<readonly CheckerDefinition[]>>();
 
 /** How a module path is recorded: relative to the working directory when inside it. */
@@ -23,14 +22,14 @@ export function recordPath(path: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? absolute : rel;
 }
 
-export function loadImplementation(implementation: string): Promise<RaftFactory> {
-  let loaded = factories.get(implementation);
+export function loadImplementation(implementation: string): Promise<Implementation> {
+  let loaded = implementations.get(implementation);
   if (!loaded) {
     loaded =
       implementation === REFERENCE
-        ? import('../raft/index.ts').then((m) => m.createRaft as RaftFactory)
-        : loadFactory(implementation);
-    factories.set(implementation, loaded);
+        ? import('../raft/index.ts').then((m) => ({ factory: m.createRaft, knobs: m.knobs }))
+        : loadImplementationModule(implementation);
+    implementations.set(implementation, loaded);
   }
   return loaded;
 }

@@ -42,7 +42,7 @@ export async function replayCommandMain(file: string, options: ReplayCommandOpti
   const scenario = reportScenario(report, file);
   validateReportPlans(report, scenario, file);
   const implementation = options.impl !== undefined ? recordPath(options.impl) : report.implementation;
-  const [factory, checkers] = await Promise.all([loadImplementation(implementation === 'reference' ? REFERENCE : implementation), loadCheckers(report.checkers.module, 'report checkers.module')]);
+  const [{ factory }, checkers] = await Promise.all([loadImplementation(implementation === 'reference' ? REFERENCE : implementation), loadCheckers(report.checkers.module, 'report checkers.module')]);
   const outcome = replayReport(report, scenario, factory, checkers);
   if (options.html) {
     writeHtmlFile(htmlPath(file), outcome.report, replayCommand(file));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import type { NodeId } from '../adapter/contract.ts';
+import type { KnobSpace, NodeId } from '../adapter/contract.ts';
 import { nodeIds, type Scenario } from '../sim/scenario.ts';
-import { FAULT_KINDS, FAULT_PLAN_VERSION, type FaultAction, type FaultKind, type FaultPlan, type NodeRef } from './plan.ts';
+import { FAULT_KINDS, FAULT_PLAN_VERSION, withKnobs, type FaultAction, type FaultKind, type FaultPlan, type NodeRef } from './plan.ts';
 
 /**
  * fast-check arbitraries for fault plans, swarm-testing style (Groce et al. 2012; FoundationDB's
@@ -30,6 +30,8 @@ export interface GeneratorConfig {
   readonly skew: { readonly min: number; readonly max: number };
   /** Highest message drop rate a link fault may set (default 0.6). */
   readonly maxDropRate: number;
+  /** Draw the implementation's knobs for each run (default true; see knobsArbitrary). */
+  readonly knobs: boolean;
 }
 
 export const DEFAULT_GENERATOR: GeneratorConfig = {
@@ -38,6 +40,7 @@ export const DEFAULT_GENERATOR: GeneratorConfig = {
   startMs: 0,
   skew: { min: 0.5, max: 2 },
   maxDropRate: 0.6,
+  knobs: true,
 };
 
 const GENERATOR_FIELDS: Record<string, string> = {
@@ -46,6 +49,7 @@ const GENERATOR_FIELDS: Record<string, string> = {
   startMs: 'a number of virtual milliseconds >= 0, below faultWindowMs',
   skew: 'an object { min, max } with 0.1 <= min <= max <= 10',
   maxDropRate: 'a number from 0 to 1',
+  knobs: "true or false: whether each run draws the implementation's knobs",
 };
 
 /** Validates `scenario.generate`; errors name the field and what it should be. */
@@ -85,6 +89,10 @@ export function parseGeneratorConfig(value: unknown, source: string, faultWindow
   if (v.maxDropRate !== undefined) {
     if (typeof v.maxDropRate !== 'number' || !(v.maxDropRate >= 0 && v.maxDropRate <= 1)) throw bad('maxDropRate');
     config.maxDropRate = v.maxDropRate;
+  }
+  if (v.knobs !== undefined) {
+    if (typeof v.knobs !== 'boolean') throw bad('knobs');
+    config.knobs = v.knobs;
   }
   return config;
 }
@@ -231,9 +239,41 @@ function usable(kind: FaultKind, space: PlanSpace): boolean {
   }
 }
 
-/** The plan arbitrary for a scenario: swarm first, then the episodes, flattened and time-ordered. */
-export function planArbitrary(scenario: Scenario): fc.Arbitrary<FaultPlan> {
-  return planArbitraryFor(planSpace(scenario));
+/**
+ * The plan arbitrary for a scenario: swarm first, then the episodes, flattened and time-ordered;
+ * then, when the implementation has knobs (the free ones: not fixed by the scenario or the
+ * caller) and the scenario draws them, the run's knob values. They come after the actions, so a
+ * seed draws the same actions with knobs as without.
+ */
+export function planArbitrary(scenario: Scenario, knobs: KnobSpace = {}): fc.Arbitrary<FaultPlan> {
+  const space = planSpace(scenario);
+  const plans = planArbitraryFor(space);
+  if (!space.config.knobs || !Object.values(knobs).some((values) => values.length > 1)) return plans;
+  return fc.tuple(plans, knobsArbitrary(knobs)).map(([plan, drawn]) => withKnobs(plan, drawn));
+}
+
+/**
+ * One value per knob: the default (the first value) half the time, otherwise one of the others,
+ * uniformly — so most runs differ from the default in a few knobs, and each non-default value
+ * meets every fault shape. Shrinks toward the default. Only values other than the default are
+ * kept, so a plan names exactly where its run left the implementation's defaults.
+ */
+export function knobsArbitrary(knobs: KnobSpace): fc.Arbitrary<Record<string, unknown>> {
+  const names = Object.keys(knobs)
+    .filter((name) => knobs[name]!.length > 1)
+    .sort();
+  // A roll below `others` keeps the default; the next `others` rolls pick a value each. An
+  // integer shrinks toward 0, that is toward the default.
+  const rolls = names.map((name) => fc.noBias(fc.integer({ min: 0, max: 2 * (knobs[name]!.length - 1) - 1 })));
+  return fc.tuple(...rolls).map((drawn) => {
+    const chosen: Record<string, unknown> = {};
+    names.forEach((name, i) => {
+      const values = knobs[name]!;
+      const others = values.length - 1;
+      if (drawn[i]! >= others) chosen[name] = values[1 + drawn[i]! - others];
+    });
+    return chosen;
+  });
 }
 
 export function planArbitraryFor(space: PlanSpace): fc.Arbitrary<FaultPlan> {

@@ -8,7 +8,22 @@ export const FAULT_PLAN_VERSION = 1;
 
 export interface FaultPlan {
   readonly version: typeof FAULT_PLAN_VERSION;
+  /**
+   * Implementation options this run drew from the implementation's knobs (src/adapter/contract.ts
+   * KnobSpace), only those that differ from the default; merged over the scenario's options.
+   */
+  readonly knobs?: Readonly<Record<string, unknown>>;
   readonly actions: readonly FaultAction[];
+}
+
+/** The same actions with these knobs (none left: the plan has no `knobs` field). */
+export function withKnobs(plan: FaultPlan, knobs: Readonly<Record<string, unknown>>): FaultPlan {
+  return Object.keys(knobs).length === 0 ? { version: FAULT_PLAN_VERSION, actions: plan.actions } : { version: FAULT_PLAN_VERSION, knobs, actions: plan.actions };
+}
+
+/** The same plan (its knobs kept) with other actions: what shrinking by removal tries. */
+export function withActions(plan: FaultPlan, actions: readonly FaultAction[]): FaultPlan {
+  return plan.knobs === undefined ? { version: FAULT_PLAN_VERSION, actions } : { version: FAULT_PLAN_VERSION, knobs: plan.knobs, actions };
 }
 
 /**

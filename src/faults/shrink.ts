@@ -1,10 +1,11 @@
 import fc from 'fast-check';
-import { runScenario, type RunSettings } from '../runner.ts';
+import type { KnobSpace } from '../adapter/contract.ts';
+import { freeKnobs, runScenario, type RunSettings } from '../runner.ts';
 import { campaignSeed } from '../sim/rng.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { Violation } from '../../invariants/types.ts';
 import { planArbitrary } from './arbitraries.ts';
-import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
+import { withActions, withKnobs, type FaultPlan } from './plan.ts';
 
 /**
  * Shrinking a failing run. The run seed stays fixed — the network, the nodes and the clients draw
@@ -35,6 +36,10 @@ import { FAULT_PLAN_VERSION, type FaultPlan } from './plan.ts';
  * freed the other five): trying every removal on each seed finds the first lucky seed, whichever
  * action it frees. The result then names the seed it fails with (`seed`), which differs from the
  * run's.
+ *
+ * Knobs the plan drew (implementation options, see FaultPlan.knobs) are then put back to their
+ * defaults one at a time while the failure remains (`resetKnobs`), so a report names only the
+ * options the failure needs.
  *
  * Runs are capped (`maxRuns` for fast-check, `maxRemoveRuns` for each removal, `maxSeedRuns` for
  * the seed search); past a cap every candidate counts as passing, which stops shrinking
@@ -146,7 +151,7 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
     // may be longer than the one it replaces: such a candidate counts as passing without a run,
     // so every accepted step keeps or lowers the number of actions.
     let bestLength = first.plan.actions.length;
-    const property = fc.property(planArbitrary(scenario), (candidate) => {
+    const property = fc.property(planArbitrary(scenario, freeKnobs(scenario, settings)), (candidate) => {
       if (firstSeen) {
         // The first value is the run's own plan, already known to fail: no need to run it again.
         firstSeen = false;
@@ -169,6 +174,7 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
       method = 'fast-check, then removal';
     }
   }
+  plan = resetKnobs(plan, failsWithin(Object.keys(plan.knobs ?? {}).length));
   let shrunkSeed = seed;
   const seedSearchAbove = options.seedSearchAbove ?? 3;
   if (plan.actions.length > seedSearchAbove) {
@@ -179,7 +185,7 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
       const other = campaignSeed(seed, i);
       if (other === shrunkSeed) continue;
       for (let drop = plan.actions.length - 1; drop >= 0; drop--) {
-        const candidate: FaultPlan = { version: FAULT_PLAN_VERSION, actions: plan.actions.filter((_, j) => j !== drop) };
+        const candidate = withActions(plan, plan.actions.filter((_, j) => j !== drop));
         if (!searchFails(candidate, other)) continue;
         shrunkSeed = other;
         const failsThere = failsWithin(removalBudget(candidate.actions.length));
@@ -215,7 +221,7 @@ export function shrinkFailure(scenario: Scenario, seed: number, settings: RunSet
  */
 export function removeActions(plan: FaultPlan, fails: (plan: FaultPlan) => boolean): FaultPlan {
   let actions = [...plan.actions];
-  const without = (drop: (j: number) => boolean): FaultPlan => ({ version: FAULT_PLAN_VERSION, actions: actions.filter((_, j) => !drop(j)) });
+  const without = (drop: (j: number) => boolean): FaultPlan => withActions(plan, actions.filter((_, j) => !drop(j)));
   for (let chunks = 2; Math.ceil(actions.length / chunks) > 1; chunks *= 2) {
     const size = Math.ceil(actions.length / chunks);
     // From the end backward, so a removal never shifts the chunks still to try.
@@ -246,17 +252,31 @@ export function removeActions(plan: FaultPlan, fails: (plan: FaultPlan) => boole
         }
       }
     }
-    if (!pairRemoved) return { version: FAULT_PLAN_VERSION, actions };
+    if (!pairRemoved) return withActions(plan, actions);
   }
 }
 
 /**
- * The plan that fast-check's (seed, path) names for a scenario: walks the shrink path without
- * running anything: planAtPath(scenario, fastCheck.seed, fastCheck.path) equals fastCheck.plan.
+ * Puts each knob the plan drew back to the implementation's default (drops it from `knobs`) while
+ * the failure remains, so that the knobs a shrunk plan still names are the ones the failure needs.
  */
-export function planAtPath(scenario: Scenario, seed: number, path: string): FaultPlan {
+export function resetKnobs(plan: FaultPlan, fails: (plan: FaultPlan) => boolean): FaultPlan {
+  let knobs = { ...plan.knobs };
+  for (const name of Object.keys(knobs)) {
+    const { [name]: _default, ...rest } = knobs;
+    if (fails(withKnobs(plan, rest))) knobs = rest;
+  }
+  return withKnobs(plan, knobs);
+}
+
+/**
+ * The plan that fast-check's (seed, path) names for a scenario: walks the shrink path without
+ * running anything: planAtPath(scenario, fastCheck.seed, fastCheck.path, knobs) equals
+ * fastCheck.plan, `knobs` being the free knobs the run drew from (runner.ts freeKnobs).
+ */
+export function planAtPath(scenario: Scenario, seed: number, path: string, knobs: KnobSpace = {}): FaultPlan {
   const details = fc.check(
-    fc.property(planArbitrary(scenario), () => false),
+    fc.property(planArbitrary(scenario, knobs), () => false),
     { seed, path, numRuns: 1, endOnFailure: true },
   );
   if (!details.failed || details.counterexample === null) throw new Error(`planAtPath: no plan at seed ${seed}, path ${path}`);

@@ -9,13 +9,18 @@ import { FAULT_KINDS, FAULT_PLAN_VERSION, FAULT_TRIGGERS, MAX_AFTER_ELECTION_MS,
 export function validatePlan(json: unknown, nodes: readonly NodeId[], source: string): FaultPlan {
   if (!isObject(json)) throw new Error(`${source}: a fault plan must be a JSON object { "version": ${FAULT_PLAN_VERSION}, "actions": [...] }, not ${describe(json)}`);
   for (const field of Object.keys(json)) {
-    if (field !== 'version' && field !== 'actions') throw new Error(`${source}: unknown plan field "${field}"; a plan has only "version" and "actions"`);
+    if (field !== 'version' && field !== 'actions' && field !== 'knobs') {
+      throw new Error(`${source}: unknown plan field "${field}"; a plan has "version", "actions" and optionally "knobs"`);
+    }
   }
   if (json.version !== FAULT_PLAN_VERSION) {
     throw new Error(`${source}: plan version is ${JSON.stringify(json.version)}; this raftsim reads version ${FAULT_PLAN_VERSION} (set "version": ${FAULT_PLAN_VERSION})`);
   }
   if (!Array.isArray(json.actions)) throw new Error(`${source}: plan "actions" must be a list of actions, not ${describe(json.actions)}`);
   json.actions.forEach((action, i) => validateAction(action, nodes, `${source}: actions[${i}]`));
+  if (json.knobs !== undefined && !isObject(json.knobs)) {
+    throw new Error(`${source}: plan "knobs" must be an object of implementation options (option name → value), not ${describe(json.knobs)}`);
+  }
   return json as unknown as FaultPlan;
 }
 

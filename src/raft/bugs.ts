@@ -170,50 +170,26 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
 
 /*
  * Zoo results with the default scenario's generator (raftsim zoo --budget-runs 10000, base seed 1;
- * recorded 2026-12-03 with the slow-elections episode): found — prevote-counts-as-vote (run 1),
- * apply-uncommitted (2), disruptive-removed-server (2, by leadership-stability),
- * vote-count-not-set (3), no-client-dedup (10), vote-not-persisted (28), skip-prevlog-check (43),
- * read-without-leadership-check (79), unsafe-lease-read (203, a burst of clients at the election
- * of a stranded slow-clocked leader's successor), ack-before-fsync (462), weak-uptodate-check
- * (569, by log-matching), candidate-no-retry (1354, by liveness-after-heal),
- * joint-consensus-union-quorum (32, by current-term-commit: a leader that commits by the union
- * count, backed by a minority of C_new) and, more rarely, snapshot-drops-newer-log (936, by
- * current-term-commit: a follower whose log already holds a snapshot's last entry wipes the
- * entry after it, which it had acknowledged, and the leader commits that entry on its count; its
- * plan shrinks to one burst of clients) and corrupt-entry-truncate (1144: a corrupted committed
- * entry on a server whose vote then elects a leader lacking it while its other holders are
- * down). Each first-failure run moves when the generator changes (one more shape in the swarm
- * reshuffles every run); over the same 1,000 runs the failing counts moved within noise.
- * Before current-term-commit (2026-12-03), joint-consensus-union-quorum took 6386 runs (by
- * election-safety: a partition that splits C_new while a leader sits in the joint
- * configuration) and snapshot-drops-newer-log was not found.
- * Not found within 10,000 runs, and why (each reason read off the reference's code and, where
- * stated, a probe). test/zoo/missed.test.ts catches every one of them with a fixed plan (and,
- * for some, small batches, other snapshot thresholds or four servers), the reference passing it:
- *  - figure8-commit-old-term: a new leader appends a no-op of its term, and the old-term entry
- *    travels in the same AppendEntries, so it commits the legitimate way; the bug shows only when
- *    a follower acknowledges the old entry but not the no-op (a 64-entry batch boundary between
- *    them), the leader then crashes, and a server with a higher last term wins. With snapshots
- *    every 64 applied entries a log rarely holds more than one batch beyond a follower's match
- *    (the regression plan sends one entry per AppendEntries). Without the no-op
- *    (electionNoop: false) the unsafe commit itself is common, and current-term-commit flags it
- *    (310 of 1,000 generated runs); the overwrite that would show it otherwise needs a chain of
- *    leaders struck at their elections, kept as a second regression plan (nth, afterMs);
- *  - commit-beyond-verified-prefix (and snapshot-drops-newer-log, until current-term-commit): both
- *    need the leader to underestimate a follower that holds entries past what the leader sends it
- *    (a stale tail past a fully matching request; entries past a snapshot); the snapshot case
- *    also shows, and is found, when the wiped entries were acknowledged and then counted. Small
- *    batches are not enough: a follower that holds its tail when it rejects makes fast back-off
- *    (and one-step back-off too) land on
- *    the first conflicting entry, and a rejection that makes the leader underestimate comes from
- *    a follower whose log really was shorter, already in the leader's term, which can no longer
- *    take an older term's tail (a probe: 2,500 generated runs with one entry per append and
- *    snapshots every 4 entries, no failure). The regression plans get there through storage
- *    corruption: the corrupted entry cuts the follower's log ("too short" to the leader), and its
- *    hole repair from a peer brings the tail back behind the leader's back;
+ * recorded 2026-12-07, with the implementation's knobs drawn per run — src/raft/options.ts
+ * RAFT_KNOBS): 17 of 18 found; FOUND_AT in test/zoo/zoo.test.ts holds each first failing run and
+ * its check, and the README's zoo table the shrunk plans. Drawing the knobs is what found the
+ * three that need the reference off its defaults, and each shrunk plan names the knob it keeps:
+ *  - figure8-commit-old-term (run 1): with electionNoop=false a new leader commits an older
+ *    term's entry by counting its replicas, and current-term-commit flags it at once. With the
+ *    no-op it shows only across a batch boundary (maxEntriesPerAppend=1 makes those common too);
+ *  - commit-beyond-verified-prefix (run 201): with backoff='first-of-term' (§5.3 of the paper) a
+ *    leader resumes at the follower's first index of the conflicting term and so may send an
+ *    append that verifies a prefix and stops before the follower's stale tail, with a
+ *    leaderCommit beyond it: the buggy min(leaderCommit, lastLogIndex) commits the stale tail.
+ *    The term-aware back-off of the default never stops short of the conflict;
+ *  - the rarer bugs came sooner: candidate-no-retry at run 243 (1354 before), corrupt-entry-truncate
+ *    at 225 (1144), snapshot-drops-newer-log at 573 (936).
+ * Not found within 10,000 runs, and why (read off the reference's code and, where stated, a
+ * probe). test/zoo/missed.test.ts catches it with a fixed plan, the reference passing it:
  *  - config-change-before-term-commit: the change must start between a leader's election and the
- *    commit of its no-op (the generator now asks for changes at elections) while an older
+ *    commit of its no-op (the generator asks for changes at elections) while an older
  *    uncommitted configuration lives on another server, and the two single-server changes must
  *    have disjoint majorities (an even-sized base configuration) for the old leader to win again
- *    (the regression plan is Ongaro's schedule on four servers);
+ *    (the regression plan is Ongaro's schedule on four servers). electionNoop=false widens the
+ *    window, and 2,000 runs with it still found nothing.
  */

@@ -11,13 +11,16 @@
  *
  * Options (ClusterConfig.options): preVote (true), checkQuorum (true),
  * electionBackoff ({multiplier: 2, maxFactor: 4}, or false), snapshotThreshold (64),
- * maxEntriesPerAppend (64), fastBackoff (true).
+ * maxEntriesPerAppend (64), electionNoop (true), backoff ('term-aware'), bugs ([]). Generated runs
+ * draw them from `knobs` (options.ts RAFT_KNOBS).
  */
 import type { ClusterConfig, ImplementationInfo, NodeHost, RaftFactory } from '../adapter/contract.ts';
 import { RaftServer } from './node.ts';
 
 export type { RaftOptions } from './options.ts';
 export { DEFAULT_RAFT_OPTIONS, parseRaftOptions } from './options.ts';
+/** The options a generated run draws (see KnobSpace in src/adapter/contract.ts). */
+export { RAFT_KNOBS as knobs } from './options.ts';
 export { RaftServer } from './node.ts';
 
 /** The reference Raft, as a factory the simulator calls for each incarnation of each node. */

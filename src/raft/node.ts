@@ -753,15 +753,14 @@ export class RaftServer implements RaftNode {
     this.sendAppend(from, p);
   }
 
-  /** Where to resume after a rejection: the fast conflict hint (§5.3), or one step back. */
+  /** Where to resume after a rejection: by the conflict hint (§5.3), or one step back (options.backoff). */
   private nextAfterRejection(m: AppendReply): number {
     let next = m.prevLogIndex; // the one-step decrement
-    if (this.options.fastBackoff && m.conflictIndex > 0) {
-      if (m.conflictTerm > 0) {
+    if (this.options.backoff !== 'one-step' && m.conflictIndex > 0) {
+      next = m.conflictIndex;
+      if (this.options.backoff === 'term-aware' && m.conflictTerm > 0) {
         const last = this.log.lastIndexOfTerm(m.conflictTerm, m.prevLogIndex);
-        next = last > 0 ? last + 1 : m.conflictIndex;
-      } else {
-        next = m.conflictIndex;
+        if (last > 0) next = last + 1;
       }
     }
     return Math.max(1, Math.min(next, m.prevLogIndex));

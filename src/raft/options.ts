@@ -1,4 +1,4 @@
-import type { ClusterConfig } from '../adapter/contract.ts';
+import type { ClusterConfig, KnobSpace } from '../adapter/contract.ts';
 import { parseBugs, type BugName } from './bugs.ts';
 
 /**
@@ -32,11 +32,20 @@ export interface RaftOptions {
    * commit rule shows as Figure 8 (§5.4.2). Default true.
    */
   readonly electionNoop: boolean;
-  /** Use the conflictTerm/conflictIndex hint on a rejected append; false: step nextIndex back by one. Default true. */
-  readonly fastBackoff: boolean;
+  /**
+   * Where a leader resumes after a rejected AppendEntries: 'term-aware' (default) jumps past its
+   * own last entry of the follower's conflicting term, or to the follower's first index of it
+   * when it has none of that term (etcd, MIT 6.824); 'first-of-term' always goes back to the
+   * follower's first index of the conflicting term, as §5.3 of the paper describes, and so may
+   * resend entries the follower already holds; 'one-step' decrements nextIndex by one (Figure 2).
+   */
+  readonly backoff: Backoff;
   /** Planted bugs to switch on (the bug zoo, src/raft/bugs.ts). Default none. */
   readonly bugs: ReadonlySet<BugName>;
 }
+
+export const BACKOFFS = ['term-aware', 'first-of-term', 'one-step'] as const;
+export type Backoff = (typeof BACKOFFS)[number];
 
 export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
   preVote: true,
@@ -45,8 +54,26 @@ export const DEFAULT_RAFT_OPTIONS: RaftOptions = {
   snapshotThreshold: 64,
   maxEntriesPerAppend: 64,
   electionNoop: true,
-  fastBackoff: true,
+  backoff: 'term-aware',
   bugs: new Set<BugName>(),
+};
+
+/**
+ * The knobs a generated run draws (the default first): every protocol variant the literature
+ * allows and every size the reference accepts is a configuration users run, so each run of a
+ * campaign may leave the defaults — one entry per AppendEntries makes a follower that lags
+ * acknowledge an old term's entries apart from the new leader's no-op; no PreVote or no
+ * CheckQuorum lets a partitioned server disrupt and a stale leader linger; a snapshot every few
+ * entries sends InstallSnapshot all the time. Each value is safe: the reference passes with it.
+ */
+export const RAFT_KNOBS: KnobSpace = {
+  preVote: [true, false],
+  checkQuorum: [true, false],
+  electionNoop: [true, false],
+  backoff: BACKOFFS,
+  electionBackoff: [DEFAULT_RAFT_OPTIONS.electionBackoff, false],
+  maxEntriesPerAppend: [64, 1, 4],
+  snapshotThreshold: [64, 5, 1000],
 };
 
 type Parser = (value: unknown, key: string) => unknown;
@@ -60,6 +87,11 @@ const positiveInt: Parser = (value, key) => {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     throw new Error(`raft option "${key}": expected an integer >= 1, got ${JSON.stringify(value)}`);
   }
+  return value;
+};
+
+const backoffKind: Parser = (value, key) => {
+  if (!(BACKOFFS as readonly unknown[]).includes(value)) throw new Error(`raft option "${key}": expected one of ${BACKOFFS.map((b) => `"${b}"`).join(', ')}, got ${JSON.stringify(value)}`);
   return value;
 };
 
@@ -84,7 +116,7 @@ const PARSERS: Record<keyof RaftOptions, Parser> = {
   snapshotThreshold: positiveInt,
   maxEntriesPerAppend: positiveInt,
   electionNoop: bool,
-  fastBackoff: bool,
+  backoff: backoffKind,
   bugs: parseBugs,
 };
 

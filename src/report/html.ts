@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { messageType } from '../sim/trace.ts';
 import { describeSeed, reportBaseName, writeFileAtomic, type Report } from './report.ts';
-import { describeAction, describeEntry } from './text.ts';
+import { describeAction, describeEntry, describeKnobs } from './text.ts';
 
 /**
  * The HTML timeline of a report: one self-contained page (inline CSS, JS and SVG; no network).
@@ -31,6 +31,7 @@ export function renderHtml(report: Report, replayCommand?: string): string {
     ['scenario', report.scenario.name + (report.scenario.file ? ` (${report.scenario.file})` : '')],
     ['seed', describeSeed(report)],
     ['implementation', report.implementation + (Object.keys(report.implementationOptions).length ? ` ${JSON.stringify(report.implementationOptions)}` : '')],
+    ['knobs drawn', describeKnobs(report.plan) ?? '— (the defaults)'],
     ['raftsim', report.frameworkVersion],
     ['fast-check', report.fastCheck ? `seed ${report.fastCheck.seed}, path ${report.fastCheck.path} (${report.fastCheck.numShrinks} shrinks)` : `— (${report.shrink.method})`],
     ['shrinking', `${report.originalPlan.actions.length} → ${report.plan.actions.length} actions in ${report.shrink.runs} runs${report.shrink.capped ? ' (capped)' : ''}`],

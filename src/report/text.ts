@@ -102,8 +102,18 @@ export function describeAction(a: FaultAction): string {
   }
 }
 
-/** A plan, one action a line. */
+/** A plan, one action a line, after the knobs it drew (if any). */
 export function formatPlan(plan: FaultPlan): string[] {
-  if (plan.actions.length === 0) return ['(no fault actions)'];
-  return plan.actions.map((a) => `${String(a.at).padStart(6)} ms  ${describeAction(a)}`);
+  const knobs = describeKnobs(plan);
+  const head = knobs === undefined ? [] : [`knobs: ${knobs}`];
+  if (plan.actions.length === 0) return [...head, '(no fault actions)'];
+  return [...head, ...plan.actions.map((a) => `${String(a.at).padStart(6)} ms  ${describeAction(a)}`)];
+}
+
+/** "electionNoop=false, maxEntriesPerAppend=1": the implementation options the plan's run drew, or undefined. */
+export function describeKnobs(plan: FaultPlan): string | undefined {
+  if (plan.knobs === undefined) return undefined;
+  return Object.entries(plan.knobs)
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+    .join(', ');
 }

@@ -2,7 +2,7 @@ import { ALL_CHECKERS } from '../../invariants/index.ts';
 import { defaultScenario } from '../../scenarios/default.ts';
 import { generatePlan } from '../faults/generate.ts';
 import { shrinkFailure } from '../faults/shrink.ts';
-import { createRaft } from '../raft/index.ts';
+import { createRaft, knobs } from '../raft/index.ts';
 import { BUGS, bugInfo, type BugInfo } from '../raft/bugs.ts';
 import { join } from 'node:path';
 import { writeHtmlFile } from '../report/html.ts';
@@ -81,9 +81,9 @@ export interface ZooResult {
   readonly wallMs: number;
 }
 
-/** The settings of a zoo run: the reference Raft with one bug switched on, every built-in checker. */
+/** The settings of a zoo run: the reference Raft with one bug switched on and its knobs drawn as in any campaign, every built-in checker. */
 export function zooSettings(bug: string): RunSettings {
-  return { factory: createRaft, checkers: ALL_CHECKERS, generatePlan, implementationOptions: { bugs: [bug] } };
+  return { factory: createRaft, knobs, checkers: ALL_CHECKERS, generatePlan, implementationOptions: { bugs: [bug] } };
 }
 
 /** Hunts one bug (or runs one control). */

@@ -29,6 +29,7 @@ describe('raftsim exit code 2: usage and input errors name the argument and the 
     ['bad impl options', ['run', '--impl-options', '{x'], /--impl-options: .* is not JSON/],
     ['unknown option', ['run', '--frobnicate'], /unknown option '--frobnicate'/],
     ['missing report', ['replay', join(tmp, 'none.json')], /replay: cannot read .*none\.json/],
+    ['bad knobs export', ['run', '--impl', 'test/adapter/fixtures/bad-knobs.ts'], /export "knobs": knob "maxEntriesPerAppend" must be a non-empty list of values with the default first/],
   ];
   it.each(cases)('%s', (_name, args, message) => {
     const { code, stderr } = raftsim(args);
@@ -94,6 +95,13 @@ describe('raftsim run and replay', () => {
     const s2 = JSON.parse(raftsim([...base, '--shard', '2/2']).stdout);
     const merged = [...s1.runs, ...s2.runs].sort((x, y) => a.runs.findIndex((r: { seed: number }) => r.seed === x.seed) - a.runs.findIndex((r: { seed: number }) => r.seed === y.seed));
     expect(merged).toEqual(a.runs);
+  });
+
+  it("--json names the knobs each run drew; an option fixed with --impl-options is never drawn", () => {
+    const drawn = JSON.parse(raftsim(['run', '--runs', '12', '--json', '--max-reports', '0']).stdout).runs.map((r: { knobs?: object }) => r.knobs ?? {});
+    expect(drawn.some((k: object) => 'preVote' in k)).toBe(true);
+    const fixed = JSON.parse(raftsim(['run', '--runs', '12', '--json', '--max-reports', '0', '--impl-options', '{"preVote":true}']).stdout).runs;
+    expect(fixed.some((r: { knobs?: object }) => r.knobs !== undefined && 'preVote' in r.knobs)).toBe(false);
   });
 
   it('--time-budget runs seeds until the time is up and records which ran', () => {

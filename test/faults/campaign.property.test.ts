@@ -3,7 +3,7 @@ import { describe } from 'vitest';
 import { ALL_CHECKERS } from '../../invariants/index.ts';
 import { generatePlan } from '../../src/faults/generate.ts';
 import { shrinkFailure } from '../../src/faults/shrink.ts';
-import { createRaft } from '../../src/raft/index.ts';
+import { createRaft, knobs } from '../../src/raft/index.ts';
 import { writeHtml } from '../../src/report/html.ts';
 import { buildReport, writeReport } from '../../src/report/report.ts';
 import { runScenario, type RunSettings } from '../../src/runner.ts';
@@ -18,7 +18,8 @@ import { SCENARIOS } from '../../scenarios/index.ts';
  */
 const RUNS = process.env.RAFTSIM_RUNS ? Number(process.env.RAFTSIM_RUNS) : 12;
 const SEED = process.env.RAFTSIM_SEED ? Number(process.env.RAFTSIM_SEED) : undefined;
-const settings: RunSettings = { factory: createRaft, checkers: ALL_CHECKERS, generatePlan };
+// With its knobs, as `npm start` runs it: each run draws the reference's options too.
+const settings: RunSettings = { factory: createRaft, knobs, checkers: ALL_CHECKERS, generatePlan };
 
 // The run seed is not shrunk (a smaller seed is not a simpler run); the plan is, by shrinkFailure.
 const runSeed = fc.noShrink(fc.integer({ min: 0, max: 0xffffffff }));

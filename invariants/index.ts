@@ -1,5 +1,6 @@
 import { catchUp } from './catch-up.ts';
 import { committedPrefix } from './committed-prefix.ts';
+import { committedQuorum } from './committed-quorum.ts';
 import { currentTermCommit } from './current-term-commit.ts';
 import { durability } from './durability.ts';
 import { electionSafety } from './election-safety.ts';
@@ -17,6 +18,7 @@ import type { CheckerDefinition } from './types.ts';
 
 export { catchUp, catchUpChecker } from './catch-up.ts';
 export { committedPrefix } from './committed-prefix.ts';
+export { committedQuorum } from './committed-quorum.ts';
 export { currentTermCommit, smallestJointQuorum } from './current-term-commit.ts';
 export { durability } from './durability.ts';
 export { electionSafety } from './election-safety.ts';
@@ -40,6 +42,7 @@ export const STEP_CHECKERS: readonly CheckerDefinition[] = [
   leaderAppendOnly,
   committedPrefix,
   currentTermCommit,
+  committedQuorum,
   logMatching,
   leaderCompleteness,
   durability,

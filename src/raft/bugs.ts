@@ -183,7 +183,9 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
  *    leaderCommit beyond it: the buggy min(leaderCommit, lastLogIndex) commits the stale tail.
  *    The term-aware back-off of the default never stops short of the conflict;
  *  - the rarer bugs came sooner: candidate-no-retry at run 243 (1354 before), corrupt-entry-truncate
- *    at 225 (1144), snapshot-drops-newer-log at 573 (936).
+ *    at 225 (1144), snapshot-drops-newer-log at 573 (936);
+ *  - ack-before-fsync (run 32, 215 with knobs alone) fails committed-quorum: the follower that
+ *    acknowledged an entry before syncing it restarts without it, and too few servers hold it.
  * Not found within 10,000 runs, and why (read off the reference's code and, where stated, a
  * probe). test/zoo/missed.test.ts catches it with a fixed plan, the reference passing it:
  *  - config-change-before-term-commit: the change must start between a leader's election and the

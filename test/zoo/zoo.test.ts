@@ -28,7 +28,7 @@ const FOUND_AT: Record<string, { index: number; check: string }> = {
   'commit-beyond-verified-prefix': { index: 200, check: 'state-machine-safety' },
   'figure8-commit-old-term': { index: 0, check: 'current-term-commit' },
   'apply-uncommitted': { index: 1, check: 'state-machine-safety' },
-  'ack-before-fsync': { index: 214, check: 'current-term-commit' },
+  'ack-before-fsync': { index: 31, check: 'committed-quorum' },
   'corrupt-entry-truncate': { index: 224, check: 'leader-completeness' },
   'read-without-leadership-check': { index: 29, check: 'linearizability' },
   'unsafe-lease-read': { index: 63, check: 'linearizability' },

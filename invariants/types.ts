@@ -2,7 +2,7 @@ import type { Command, NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { ClientOperation } from '../src/sim/history.ts';
 
 /** What a checker may need from an implementation; a missing one switches the checker off. */
-export type Capability = 'log' | 'commitIndex' | 'votedFor' | 'members' | 'read' | 'membership';
+export type Capability = 'log' | 'commitIndex' | 'votedFor' | 'members' | 'read' | 'membership' | 'transfer';
 
 export interface Violation {
   readonly invariant: string;

@@ -8,8 +8,8 @@ import type { Checker, CheckerDefinition, RunRecord, Violation } from '../invari
  * sentence: `checks: [leaderWithin(5000), writesCommitAfter(3000, 5)]`.
  */
 
-function expectation(name: string, description: string, create: () => Checker): CheckerDefinition {
-  return { name, description, scope: 'run', needs: [], create };
+function expectation(name: string, description: string, create: () => Checker, needs: CheckerDefinition['needs'] = []): CheckerDefinition {
+  return { name, description, scope: 'run', needs, create };
 }
 
 function violation(invariant: string, message: string): Violation {
@@ -146,7 +146,10 @@ export function snapshotInstalled(): CheckerDefinition {
         if (time > 0) installed++;
         return undefined;
       },
-      finish: () => (installed > 0 ? undefined : violation('snapshot-installed', 'no node installed a snapshot, so InstallSnapshot was never exercised')),
+      finish: () =>
+        installed > 0
+          ? undefined
+          : violation('snapshot-installed', 'no node installed a snapshot, so InstallSnapshot was never exercised (this scenario is for implementations that compact their log; one without snapshots cannot pass it)'),
     };
   });
 }
@@ -154,16 +157,21 @@ export function snapshotInstalled(): CheckerDefinition {
 /** At the end the live nodes' configuration is exactly `members`. */
 export function finalMembers(members: readonly NodeId[]): CheckerDefinition {
   const expected = [...members].sort().join(',');
-  return expectation('final-members', `the configuration ends as ${expected}`, () => ({
-    finish: (record: RunRecord) => {
-      for (const [node, view] of record.finalViews) {
-        if (!members.includes(node) || !view.members) continue;
-        const got = [...view.members].sort().join(',');
-        if (got !== expected) return violation('final-members', `node ${node} ends with members ${got}; expected ${expected}`);
-      }
-      return undefined;
-    },
-  }));
+  return expectation(
+    'final-members',
+    `the configuration ends as ${expected}`,
+    () => ({
+      finish: (record: RunRecord) => {
+        for (const [node, view] of record.finalViews) {
+          if (!members.includes(node) || !view.members) continue;
+          const got = [...view.members].sort().join(',');
+          if (got !== expected) return violation('final-members', `node ${node} ends with members ${got}; expected ${expected}`);
+        }
+        return undefined;
+      },
+    }),
+    ['membership', 'members'],
+  );
 }
 
 /** At `at + withinMs`, the leader of the highest term is `node` (it became leader, or already was). */
@@ -181,6 +189,6 @@ export function leaderBy(node: NodeId, at: number, withinMs: number): CheckerDef
         return undefined;
       },
     };
-  });
+  }, ['transfer']);
 }
 

@@ -565,6 +565,7 @@ export class Simulation {
     if (view.members) caps.push('members');
     if (typeof raft.read === 'function') caps.push('read');
     if (typeof raft.changeMembership === 'function') caps.push('membership');
+    if (typeof raft.transferLeadership === 'function') caps.push('transfer');
     this.capabilities = caps;
     const info = this.clusterInfo();
     for (const definition of this.options.checkers ?? []) {

@@ -1,6 +1,7 @@
 import { catchUp } from './catch-up.ts';
 import { committedPrefix } from './committed-prefix.ts';
 import { committedQuorum } from './committed-quorum.ts';
+import { configAfterTermCommit } from './config-after-term-commit.ts';
 import { currentTermCommit } from './current-term-commit.ts';
 import { durability } from './durability.ts';
 import { electionSafety } from './election-safety.ts';
@@ -19,6 +20,7 @@ import type { CheckerDefinition } from './types.ts';
 export { catchUp, catchUpChecker } from './catch-up.ts';
 export { committedPrefix } from './committed-prefix.ts';
 export { committedQuorum } from './committed-quorum.ts';
+export { configAfterTermCommit } from './config-after-term-commit.ts';
 export { currentTermCommit, smallestJointQuorum } from './current-term-commit.ts';
 export { durability } from './durability.ts';
 export { electionSafety } from './election-safety.ts';
@@ -43,6 +45,7 @@ export const STEP_CHECKERS: readonly CheckerDefinition[] = [
   committedPrefix,
   currentTermCommit,
   committedQuorum,
+  configAfterTermCommit,
   logMatching,
   leaderCompleteness,
   durability,

@@ -171,9 +171,8 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
 /*
  * Zoo results with the default scenario's generator (raftsim zoo --budget-runs 10000, base seed 1;
  * recorded 2026-12-07, with the implementation's knobs drawn per run — src/raft/options.ts
- * RAFT_KNOBS): 17 of 18 found; FOUND_AT in test/zoo/zoo.test.ts holds each first failing run and
- * its check, and the README's zoo table the shrunk plans. Drawing the knobs is what found the
- * three that need the reference off its defaults, and each shrunk plan names the knob it keeps:
+ * RAFT_KNOBS): 18 of 18 found; FOUND_AT in test/zoo/zoo.test.ts holds each first failing run and
+ * its check, and the README's zoo table the shrunk plans. What found the last four:
  *  - figure8-commit-old-term (run 1): with electionNoop=false a new leader commits an older
  *    term's entry by counting its replicas, and current-term-commit flags it at once. With the
  *    no-op it shows only across a batch boundary (maxEntriesPerAppend=1 makes those common too);
@@ -182,16 +181,12 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
  *    append that verifies a prefix and stops before the follower's stale tail, with a
  *    leaderCommit beyond it: the buggy min(leaderCommit, lastLogIndex) commits the stale tail.
  *    The term-aware back-off of the default never stops short of the conflict;
- *  - the rarer bugs came sooner: candidate-no-retry at run 243 (1354 before), corrupt-entry-truncate
- *    at 225 (1144), snapshot-drops-newer-log at 573 (936);
- *  - ack-before-fsync (run 32, 215 with knobs alone) fails committed-quorum: the follower that
- *    acknowledged an entry before syncing it restarts without it, and too few servers hold it.
- * Not found within 10,000 runs, and why (read off the reference's code and, where stated, a
- * probe). test/zoo/missed.test.ts catches it with a fixed plan, the reference passing it:
- *  - config-change-before-term-commit: the change must start between a leader's election and the
- *    commit of its no-op (the generator asks for changes at elections) while an older
- *    uncommitted configuration lives on another server, and the two single-server changes must
- *    have disjoint majorities (an even-sized base configuration) for the old leader to win again
- *    (the regression plan is Ongaro's schedule on four servers). electionNoop=false widens the
- *    window, and 2,000 runs with it still found nothing.
+ *  - config-change-before-term-commit (run 4, one action: a change at the first election): the
+ *    config-after-term-commit checker flags the change itself, where the harm (two leaders with
+ *    disjoint majorities, Ongaro's schedule on four servers in test/zoo/missed.test.ts) needs an
+ *    even-sized configuration and the right servers cut off, which 10,000 runs never lined up;
+ *  - ack-before-fsync (run 32, 215 before) fails committed-quorum: the follower that acknowledged
+ *    an entry before syncing it restarts without it, and too few servers hold it.
+ * The rarer bugs also came sooner with knobs: candidate-no-retry at run 243 (1354 before),
+ * corrupt-entry-truncate at 225 (1144), snapshot-drops-newer-log at 573 (936).
  */

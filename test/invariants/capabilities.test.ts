@@ -16,7 +16,7 @@ describe('checker registry', () => {
     expect(RUN_CHECKERS.every((c) => c.scope === 'run')).toBe(true);
     expect(checkerByName('no-such-checker')).toBeUndefined();
     expect(names).toEqual(expect.arrayContaining([
-      'election-safety', 'leader-append-only', 'committed-prefix', 'current-term-commit', 'committed-quorum', 'log-matching', 'leader-completeness', 'state-machine-safety',
+      'election-safety', 'leader-append-only', 'committed-prefix', 'current-term-commit', 'committed-quorum', 'config-after-term-commit', 'log-matching', 'leader-completeness', 'state-machine-safety',
       'monotonicity', 'one-vote-per-term', 'durability', 'linearizability', 'liveness-after-heal',
       'progress-under-majority', 'catch-up',
     ]));
@@ -26,7 +26,7 @@ describe('checker registry', () => {
     const result = new Simulation({ seed: 1, factory: pingFactory(), nodes: ['n1', 'n2', 'n3'], checkers: ALL_CHECKERS, workload: false, faultWindowMs: 1000, settleMs: 0 }).run();
     expect(result.violation).toBeUndefined();
     const skipped = new Map(result.skippedChecks.map((s) => [s.checker, s.reason]));
-    for (const name of ['leader-append-only', 'committed-prefix', 'current-term-commit', 'committed-quorum', 'log-matching', 'leader-completeness', 'durability']) {
+    for (const name of ['leader-append-only', 'committed-prefix', 'current-term-commit', 'committed-quorum', 'config-after-term-commit', 'log-matching', 'leader-completeness', 'durability']) {
       expect(skipped.get(name)).toMatch(/does not expose .*log/);
     }
     expect(skipped.get('one-vote-per-term')).toMatch(/votedFor/);

@@ -45,7 +45,9 @@ export function isCorrupted(value: unknown): value is CorruptedValue {
  * cannot change and is stored as it is (and handed back by `get`, still frozen). A
  * storage-corruption fault replaces a synced
  * value by a `CorruptedValue` marker: the model of a checksum mismatch that the node detects on
- * read (test with `isCorrupted`).
+ * read (test with `isCorrupted`). A node may repair what it lost, fence itself, or stop: one
+ * that throws in the step in which it read a corrupted value is kept down for the rest of the
+ * run (fail-stop, as etcd panics on a checksum mismatch) and is not a finding.
  */
 export interface DurableStorage {
   get(key: string): unknown;

@@ -278,6 +278,11 @@ function printSummary(output: CampaignOutput, reports: Report[]): void {
     `  wall time   ${runsS.toFixed(2)} s of runs — ${(virtualMs / Math.max(output.runsWallMs, 1e-9)).toFixed(0)}x faster than real time, ${Math.round(events / Math.max(runsS, 1e-9)).toLocaleString('en-US')} events/s${output.reports.length > 0 ? `; then ${shrinkS.toFixed(2)} s shrinking and reporting` : ''}`,
     `  violations  ${output.violations.length}`,
   ];
+  const knobbed = output.runs.filter((r) => r.knobs !== undefined);
+  if (knobbed.length > 0) {
+    const names = [...new Set(knobbed.flatMap((r) => Object.keys(r.knobs!)))].sort();
+    lines.splice(5, 0, `  knobs       ${knobbed.length} of ${output.runs.length} runs drew options other than the defaults: ${names.join(', ')} (each run's in --json; --impl-options fixes one)`);
+  }
   for (const skipped of output.skippedChecks) lines.push(`  skipped     ${skipped.checker}: ${skipped.reason}`);
   for (const v of output.violations.slice(0, 10)) lines.push(`  ✗ seed ${v.seed}: ${v.invariant} — ${v.message}`);
   if (output.violations.length > 10) lines.push(`  … and ${output.violations.length - 10} more`);

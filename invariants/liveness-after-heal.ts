@@ -1,7 +1,7 @@
 import type { NodeId, NodeView, Role } from '../src/adapter/contract.ts';
 import type { ClientOperation } from '../src/sim/history.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { Observations, VIEW_COMMIT, VIEW_MEMBERS, VIEW_STATE, sameMembers, showTime, undamagedMajority } from './util.ts';
+import { Observations, VIEW_COMMIT, VIEW_STATE, showTime, undamagedMajority } from './util.ts';
 
 export interface LivenessOptions {
   /** How long after the heal a single leader and a committed write may take; default 10 maximal election timeouts. */
@@ -22,7 +22,8 @@ interface Change {
  * (2) is demanded only if there was demand: a client write invoked in the first half of the bound
  * (so it had half the bound to finish), unless a commit shows up anyway. A run that ends before
  * the deadline is not judged; nor is one that never healed; nor one in which storage faults hit
- * half or more of the last configuration a view showed: a node whose disk was corrupted may
+ * half or more of the configuration at the end (the members the most advanced live node shows,
+ * or the initial ones when no view shows members): a node whose disk was corrupted may
  * rightly stay out (fenced until repaired, or stopped for good as etcd does), and the heal does
  * not mend disks.
  */
@@ -40,7 +41,6 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
       const writes = new WriteService(bound);
       const leaderCommit = new Map<NodeId, { term: number; commit: number }>();
       const damaged = new Set<NodeId>();
-      let members: readonly NodeId[] = cluster.initialMembers;
       const note = (node: NodeId, role: Role | 'down', term: number, time: number) => {
         const now = current.get(node);
         if (now && now.role === role && now.term === term) return;
@@ -49,7 +49,6 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
       };
       const look = (node: NodeId, view: NodeView, time: number): undefined => {
         note(node, view.role, view.term, time);
-        if (view.members && !sameMembers(view.members, members)) members = [...view.members];
         if (view.role === 'leader' && view.commitIndex !== undefined) {
           const last = leaderCommit.get(node);
           if (!last) {
@@ -65,8 +64,8 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
         return undefined;
       };
       return {
-        // Role, term, a leader's commit index and the members are all it follows.
-        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE | VIEW_COMMIT | VIEW_MEMBERS),
+        // Role, term and a leader's commit index are all it follows.
+        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE | VIEW_COMMIT),
         onRestart: look,
         onInvoke(operation) {
           if (operation.op.type !== 'get') writes.invoked(operation);
@@ -86,7 +85,7 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
           if (healedAt === undefined) return undefined;
           const deadline = healedAt + bound;
           if (record.endTime < deadline) return undefined;
-          if (!undamagedMajority(members, damaged)) return undefined;
+          if (!undamagedMajority(finalMembers(record) ?? cluster.initialMembers, damaged)) return undefined;
           // (1) Replay the role/term changes up to the deadline.
           const state = new Map<NodeId, { role: Role | 'down'; term: number }>();
           let leaderFound: { node: NodeId; term: number; time: number } | undefined;
@@ -134,6 +133,16 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
       };
     },
   };
+}
+
+/** The members shown by the live node with the highest (term, commitIndex) at the end of the run, if any shows members. */
+function finalMembers(record: RunRecord): readonly NodeId[] | undefined {
+  let best: NodeView | undefined;
+  for (const view of record.finalViews.values()) {
+    if (view.members === undefined) continue;
+    if (best === undefined || view.term > best.term || (view.term === best.term && (view.commitIndex ?? 0) > (best.commitIndex ?? 0))) best = view;
+  }
+  return best?.members;
 }
 
 /**

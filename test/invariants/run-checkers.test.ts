@@ -139,14 +139,14 @@ describe('nodes hit by storage faults are not owed liveness (they may stay fence
   it('liveness-after-heal: not judged once damaged nodes are half the configuration; judged while the undamaged are a majority', () => {
     const noLeader = (damaged: string[], members?: string[]) => {
       const c = create(livenessAfterHealChecker({ boundMs: 1000 }));
-      if (members) c.afterStep!('n1', view('follower', 2, { members }), 100);
       for (const node of damaged) c.onStorageFault!(node, 200);
-      return c.finish!(record({ healedAt: 500, endTime: 3000 }));
+      const finalViews = new Map(members ? [['n1', view('follower', 2, { members })]] : []);
+      return c.finish!(record({ healedAt: 500, endTime: 3000, finalViews }));
     };
     expect(noLeader([])?.invariant).toBe('liveness-after-heal');
     expect(noLeader(['n3'])?.invariant).toBe('liveness-after-heal'); // n1, n2 are a majority of three
     expect(noLeader(['n2', 'n3'])).toBeUndefined();
-    // The configuration a view shows counts: of {n1, n3} one damaged node is half.
+    // The configuration the final views show counts: of {n1, n3} one damaged node is half.
     expect(noLeader(['n3'], ['n1', 'n3'])).toBeUndefined();
   });
 

@@ -1,5 +1,5 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
-import { smallestJointQuorum } from './current-term-commit.ts';
+import { quorumAsked } from './current-term-commit.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
 import { Observations, VIEW_COMMIT, VIEW_LOG, VIEW_MEMBERS, sameMembers, showEntry, showTime } from './util.ts';
 
@@ -93,7 +93,8 @@ export const committedQuorum: CheckerDefinition = {
         // next update reuses the list).
         const lost = [...logs.sync(me, slot, log).change.replaced];
         if (wasDamaged) return undefined;
-        const needed = membershipChanged ? smallestJointQuorum(smallestMembers) : Math.floor(members.length / 2) + 1;
+        // Unchanged membership: smallestMembers is the members' count.
+        const needed = quorumAsked(smallestMembers, membershipChanged);
         for (const { index, term, key } of lost) {
           if (!(commitBefore >= index || knownCommitted(index, term, key, slot))) continue;
           const holders = holdersOf(index, term, key);

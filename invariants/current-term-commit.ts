@@ -79,7 +79,7 @@ export const currentTermCommit: CheckerDefinition = {
       }
       const own = first === undefined ? mirror.last + 1 : Math.max(commit, first.index);
       const members = view.members;
-      const needed = membershipChanged ? smallestJointQuorum(members.length) : Math.floor(members.length / 2) + 1;
+      const needed = quorumAsked(members.length, membershipChanged);
       const holders: NodeId[] = [];
       if (own <= mirror.last) {
         for (const member of members) {
@@ -129,6 +129,15 @@ export const currentTermCommit: CheckerDefinition = {
     };
   },
 };
+
+/**
+ * The quorum a checker asks of `size` voters: a majority while the run has shown one member list
+ * only; once membership has changed, a view may list both halves of a joint configuration, and
+ * the smallest quorum of any joint configuration of that size is all that is certain.
+ */
+export function quorumAsked(size: number, membershipChanged: boolean): number {
+  return membershipChanged ? smallestJointQuorum(size) : Math.floor(size / 2) + 1;
+}
 
 /**
  * The fewest servers that can be a quorum of some configuration whose voters, both halves of a

@@ -12,13 +12,14 @@ import { Observations, VIEW_MEMBERS, VIEW_STATE, sameMembers, showTime } from '.
  * only after more leader changes on the right servers; the change itself shows here.
  *
  * Judged when a leader's member list changes by exactly one server within its term — the moment
- * it appended a single-server change (a joint change, two or more servers at once, is not this
- * rule's case). An entry of its term is committed exactly when the entry at its commitIndex is of
- * its term: terms never fall along a log, and a leader's log holds no term above its own.
- * One limit: joint consensus does not need the rule, and a view shows C_old,new as the union of
- * both, so an implementation that adds a single server through a joint configuration, before
- * committing an entry of its term, would be flagged although it is safe; run it without this
- * checker (--checkers with a list that leaves it out).
+ * it appended a single-server change. Joint consensus does not need the rule (every decision of
+ * C_old,new needs a majority of C_old too), so changes into or out of a joint configuration are
+ * not judged, nor changes of two or more servers at once. An entry of its term is committed
+ * exactly when the entry at its commitIndex is of its term: terms never fall along a log, and a
+ * leader's log holds no term above its own.
+ * A view shows C_old,new as the union of its halves: an implementation that adds one server by
+ * joint consensus tells the checker so through NodeView.joint; one that does not set it would be
+ * flagged for a joint addition made before committing an entry of its term, although it is safe.
  */
 export const configAfterTermCommit: CheckerDefinition = {
   name: 'config-after-term-commit',
@@ -27,20 +28,22 @@ export const configAfterTermCommit: CheckerDefinition = {
   needs: ['log', 'commitIndex', 'members'],
   create(cluster: ClusterInfo): Checker {
     const views = Observations.forRun(cluster);
-    /** By slot: the members of the node's previous view in this incarnation, and the term it led then (if it did). */
-    const previous: ({ readonly members: readonly NodeId[]; leaderOfTerm: number | undefined } | undefined)[] = [];
+    /** By slot: the configuration of the node's previous view in this incarnation, and the term it led then (if it did). */
+    const previous: ({ readonly members: readonly NodeId[]; readonly joint: boolean; leaderOfTerm: number | undefined } | undefined)[] = [];
     const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
       const members = view.members;
       if (members === undefined) return undefined;
       const before = previous[slot];
       const leaderOfTerm = view.role === 'leader' ? view.term : undefined;
-      if (before !== undefined && sameMembers(before.members, members)) {
+      const joint = view.joint === true;
+      if (before !== undefined && sameMembers(before.members, members) && before.joint === joint) {
         before.leaderOfTerm = leaderOfTerm;
         return undefined;
       }
-      previous[slot] = { members: [...members], leaderOfTerm };
-      // Judged: a change made by a node that already led this term at its previous view.
-      if (before === undefined || leaderOfTerm === undefined || before.leaderOfTerm !== leaderOfTerm || !singleServerChange(before.members, members)) return undefined;
+      previous[slot] = { members: [...members], joint, leaderOfTerm };
+      // Judged: a single-server change, not into or out of a joint configuration, made by a node that already led this term at its previous view.
+      if (before === undefined || leaderOfTerm === undefined || before.leaderOfTerm !== leaderOfTerm) return undefined;
+      if (joint || before.joint || !singleServerChange(before.members, members)) return undefined;
       const log = view.log;
       const commit = view.commitIndex;
       if (log === undefined || commit === undefined) return undefined;

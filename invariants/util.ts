@@ -216,7 +216,7 @@ export type SlotStep = (node: NodeId, view: NodeView, time: number, slot: number
 /**
  * The parts of a node's view a step checker reads (a bit mask, see Observations.stepHook): its
  * role, term and vote; its commit index; its log (bounds, last term and last command, the
- * mirror's own test for an unchanged log); its members.
+ * mirror's own test for an unchanged log); its members (and whether they form a joint configuration).
  */
 export const VIEW_STATE = 1;
 export const VIEW_COMMIT = 2;
@@ -238,6 +238,7 @@ class ViewSignature {
   lastTerm: number | undefined = undefined;
   lastCommand: unknown = undefined;
   members: readonly NodeId[] | undefined = undefined;
+  joint: boolean | undefined = undefined;
 
   /** Compares `view` with the last one and records it; the parts that changed (all of them at the first sighting). */
   observe(view: NodeView): number {
@@ -254,9 +255,10 @@ class ViewSignature {
     }
     // Compared by contents, against a copy: an implementation may build a new list for every view,
     // or hand out one list that it changes in place.
-    if (!sameMembers(this.members, view.members)) {
+    if (!sameMembers(this.members, view.members) || this.joint !== view.joint) {
       changed |= VIEW_MEMBERS;
       this.members = view.members === undefined ? undefined : [...view.members];
+      this.joint = view.joint;
     }
     if (this.role !== view.role || this.term !== view.term || this.votedFor !== view.votedFor) {
       changed |= VIEW_STATE;

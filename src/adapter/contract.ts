@@ -110,6 +110,13 @@ export interface NodeView {
   readonly commitIndex?: number;
   /** Voting members of the configuration this node currently uses (both halves in a joint one). */
   readonly members?: readonly NodeId[];
+  /**
+   * True while that configuration is a joint one (C_old,new). An implementation that changes
+   * membership by joint consensus sets it, so that a checker can tell the joint phase from a
+   * single-server change (see invariants/config-after-term-commit.ts); left out, a joint
+   * configuration looks like its union of members.
+   */
+  readonly joint?: boolean;
   readonly log?: LogView;
 }
 

@@ -326,6 +326,7 @@ export class RaftServer implements RaftNode {
       votedFor: this.votedFor,
       commitIndex: this.commitIndex,
       members: this.config.members,
+      joint: this.config.joint,
       log: this.log,
     });
   }

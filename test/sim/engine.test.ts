@@ -252,6 +252,18 @@ describe('adapter faults are findings, not crashes', () => {
     expect(result.violation?.message).toContain('role "king"');
   });
 
+  it('members that are not an array, or a joint flag that is not a boolean, are adapter-contract findings naming the field', () => {
+    const viewing = (extra: object): RaftFactory => () => ({
+      receive() {},
+      propose: () => ({ accepted: false }),
+      inspect: () => ({ role: 'follower', term: 0, ...extra }) as never,
+    });
+    const run = (extra: object) => new Simulation({ seed: 3, factory: viewing(extra), nodes: ['n1'], workload: false, faultWindowMs: 100, settleMs: 0 }).run().violation;
+    expect(run({ members: new Set(['n1']) })?.message).toContain('members that are not an array');
+    expect(run({ members: ['n1'], joint: 'yes' })?.message).toContain('joint "yes"; expected true, false or no field');
+    expect(run({ members: ['n1'], joint: false })).toBeUndefined();
+  });
+
   it('a timer storm ends at the step budget with a finding', () => {
     const storm: RaftFactory = (host) => {
       const spin = (): void => void host.setTimer(0, spin);

@@ -167,6 +167,14 @@ export type RaftFactory = (host: NodeHost, config: ClusterConfig) => RaftNode;
  */
 export type KnobSpace = Readonly<Record<string, readonly unknown[]>>;
 
+/**
+ * Optional export `validateOptions` beside the factory: throws an Error naming the option when
+ * `options` (some of config.options) hold one the implementation does not know or accept. The
+ * CLI calls it before a campaign with the options the scenario and --impl-options fix, and with
+ * each knob value alone, so a typo is a usage error (exit 2) rather than a finding in every run.
+ */
+export type OptionsValidator = (options: Readonly<Record<string, unknown>>) => void;
+
 /** Optional static description of an implementation, exported beside its factory. */
 export interface ImplementationInfo {
   readonly name: string;

@@ -1,23 +1,24 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { KnobSpace, RaftFactory } from './contract.ts';
+import type { KnobSpace, OptionsValidator, RaftFactory } from './contract.ts';
 
 /** A usage or input error: the CLI prints the message and exits 2. */
 export class InputError extends Error {
   override readonly name = 'InputError';
 }
 
-/** What an implementation module gives: its factory, and the knobs generated runs may draw. */
+/** What an implementation module gives: its factory, the knobs generated runs may draw, and its options check. */
 export interface Implementation {
   readonly factory: RaftFactory;
   readonly knobs: KnobSpace;
+  readonly validateOptions?: OptionsValidator;
 }
 
 /**
  * Loads a third-party implementation: a module whose default export, or named export
- * `createRaft`, is a RaftFactory, with an optional `knobs` export (a KnobSpace). TypeScript
- * modules load through tsx.
+ * `createRaft`, is a RaftFactory, with optional `knobs` (a KnobSpace) and `validateOptions` (an
+ * OptionsValidator) exports. TypeScript modules load through tsx.
  */
 export async function loadImplementationModule(modulePath: string): Promise<Implementation> {
   const file = resolve(modulePath);
@@ -32,7 +33,35 @@ export async function loadImplementationModule(modulePath: string): Promise<Impl
   if (typeof factory !== 'function') {
     throw new InputError(`--impl: ${modulePath} exports no RaftFactory; export a function (host, config) => RaftNode as default or as "createRaft"`);
   }
-  return { factory: factory as RaftFactory, knobs: parseKnobs(module.knobs, `--impl: ${modulePath} export "knobs"`) };
+  const validateOptions = module.validateOptions;
+  if (validateOptions !== undefined && typeof validateOptions !== 'function') {
+    throw new InputError(`--impl: ${modulePath} export "validateOptions" must be a function (options) => void that throws on a bad option`);
+  }
+  return {
+    factory: factory as RaftFactory,
+    knobs: parseKnobs(module.knobs, `--impl: ${modulePath} export "knobs"`),
+    ...(validateOptions ? { validateOptions: validateOptions as OptionsValidator } : {}),
+  };
+}
+
+/**
+ * Before a campaign: the options a campaign fixes (`fixed`, named by `source`), and each knob
+ * value alone, must pass the implementation's validateOptions; an InputError names the option.
+ */
+export function checkImplementationOptions(implementation: Implementation, fixed: Readonly<Record<string, unknown>>, source: string): void {
+  const validate = implementation.validateOptions;
+  if (!validate) return;
+  const attempt = (options: Readonly<Record<string, unknown>>, where: string): void => {
+    try {
+      validate(options);
+    } catch (error) {
+      throw new InputError(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  attempt(fixed, source);
+  for (const [name, values] of Object.entries(implementation.knobs)) {
+    values.forEach((value, i) => attempt({ [name]: value }, `the implementation's knob "${name}" value [${i}]`));
+  }
 }
 
 /** The factory alone (check-adapter, which runs with the defaults). */

@@ -27,7 +27,7 @@ export function loadImplementation(implementation: string): Promise<Implementati
   if (!loaded) {
     loaded =
       implementation === REFERENCE
-        ? import('../raft/index.ts').then((m) => ({ factory: m.createRaft, knobs: m.knobs }))
+        ? import('../raft/index.ts').then((m) => ({ factory: m.createRaft, knobs: m.knobs, validateOptions: m.validateOptions }))
         : loadImplementationModule(implementation);
     implementations.set(implementation, loaded);
   }

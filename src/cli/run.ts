@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { InputError } from '../adapter/load.ts';
+import { checkImplementationOptions, InputError } from '../adapter/load.ts';
 import { findScenario } from '../../scenarios/index.ts';
 import { writeHtml } from '../report/html.ts';
 import { writeReport, type Report } from '../report/report.ts';
@@ -121,8 +121,10 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     implementationOptions: parseImplOptions(options.implOptions),
     shrinkRuns,
   };
-  // Load once here so that a bad --impl or --checkers is a clean exit 2, not a worker crash.
-  await Promise.all([loadImplementation(spec.implementation), loadCheckers(spec.checkers)]);
+  // Load once here so that a bad --impl or --checkers is a clean exit 2, not a worker crash; so is an option the implementation refuses.
+  const [implementation] = await Promise.all([loadImplementation(spec.implementation), loadCheckers(spec.checkers)]);
+  const optionsSource = [options.implOptions !== undefined ? '--impl-options' : '', scenario.implementationOptions ? `scenario "${scenario.name}" implementationOptions` : ''].filter(Boolean).join(' or ');
+  checkImplementationOptions(implementation, { ...scenario.implementationOptions, ...spec.implementationOptions }, optionsSource || 'implementation options');
 
   const started = performance.now();
   const deadline = timeBudgetMs === null ? Number.POSITIVE_INFINITY : started + timeBudgetMs;

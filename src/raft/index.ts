@@ -14,8 +14,9 @@
  * maxEntriesPerAppend (64), electionNoop (true), backoff ('term-aware'), bugs ([]). Generated runs
  * draw them from `knobs` (options.ts RAFT_KNOBS).
  */
-import type { ClusterConfig, ImplementationInfo, NodeHost, RaftFactory } from '../adapter/contract.ts';
+import type { ClusterConfig, ImplementationInfo, NodeHost, OptionsValidator, RaftFactory } from '../adapter/contract.ts';
 import { RaftServer } from './node.ts';
+import { parseRaftOptions } from './options.ts';
 
 export type { RaftOptions } from './options.ts';
 export { DEFAULT_RAFT_OPTIONS, parseRaftOptions } from './options.ts';
@@ -25,6 +26,9 @@ export { RaftServer } from './node.ts';
 
 /** The reference Raft, as a factory the simulator calls for each incarnation of each node. */
 export const createRaft: RaftFactory = (host: NodeHost, config: ClusterConfig) => new RaftServer(host, config);
+
+/** Unknown options and bad values throw, naming the option (options.ts). */
+export const validateOptions: OptionsValidator = (options) => void parseRaftOptions(options);
 
 export const info: ImplementationInfo = { name: 'raftsim-reference', version: '0.1.0' };
 

@@ -497,7 +497,9 @@ export class Simulation {
     if (error instanceof StopRun || error instanceof NodeHalted) throw error;
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (slot.corruptedReadStep === this.steps) this.halt(slot, `it threw in ${what} on reading a corrupted value (${detail})`);
-    this.fail('adapter-error', `node ${slot.id} threw in ${what} at ${this.now.toFixed(1)} ms: ${detail}${this.storageFaultHint(slot)}`);
+    // A throw while the cluster is first built comes before any fault: most often the options.
+    const startUp = this.steps === 0 && what === 'factory' ? ` — at start-up, before any event: check the implementation options (${JSON.stringify(this.config.options)})` : '';
+    this.fail('adapter-error', `node ${slot.id} threw in ${what} at ${this.now.toFixed(1)} ms: ${detail}${startUp}${this.storageFaultHint(slot)}`);
   }
 
   /**

@@ -27,6 +27,7 @@ describe('raftsim exit code 2: usage and input errors name the argument and the 
     ['bad time budget', ['run', '--time-budget', 'soon'], /--time-budget: "soon" is not a duration; give e\.g\. 60s/],
     ['missing impl', ['run', '--impl', 'no/such.ts'], /--impl: no module at .*no\/such\.ts/],
     ['bad impl options', ['run', '--impl-options', '{x'], /--impl-options: .* is not JSON/],
+    ['option the implementation refuses', ['run', '--impl-options', '{"preVot":false}'], /--impl-options: unknown raft option "preVot" \(known: preVote, /],
     ['unknown option', ['run', '--frobnicate'], /unknown option '--frobnicate'/],
     ['missing report', ['replay', join(tmp, 'none.json')], /replay: cannot read .*none\.json/],
     ['bad knobs export', ['run', '--impl', 'test/adapter/fixtures/bad-knobs.ts'], /export "knobs": knob "maxEntriesPerAppend" must be a non-empty list of values with the default first/],

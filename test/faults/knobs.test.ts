@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KnobSpace } from '../../src/adapter/contract.ts';
-import { parseKnobs } from '../../src/adapter/load.ts';
+import { checkImplementationOptions, parseKnobs } from '../../src/adapter/load.ts';
 import { planArbitrary } from '../../src/faults/arbitraries.ts';
 import { generatePlan } from '../../src/faults/generate.ts';
 import type { FaultPlan } from '../../src/faults/plan.ts';
 import { planAtPath, resetKnobs, shrinkFailure } from '../../src/faults/shrink.ts';
 import { validatePlan } from '../../src/faults/validate.ts';
-import { createRaft, knobs as referenceKnobs } from '../../src/raft/index.ts';
+import { createRaft, knobs as referenceKnobs, validateOptions as validateReferenceOptions } from '../../src/raft/index.ts';
 import { campaignSeeds, freeKnobs, runScenario, type RunSettings } from '../../src/runner.ts';
 import { defaultScenario } from '../../scenarios/default.ts';
 import { ALL_CHECKERS } from '../../invariants/index.ts';
@@ -109,5 +109,16 @@ describe('knob validation', () => {
     expect(() => parseKnobs({ batch: 64 }, 'm')).toThrow(/knob "batch" must be a non-empty list/);
     expect(() => parseKnobs({ clock: [() => 1] }, 'm')).toThrow(/knob "clock" value \[0\] is not plain JSON/);
     expect(() => parseKnobs({ rate: [1, Number.NaN] }, 'm')).toThrow(/knob "rate" value \[1\]/);
+  });
+
+  it("checks the fixed options, and every knob value alone, against the implementation's validateOptions", () => {
+    const reference = { factory: createRaft, knobs: referenceKnobs, validateOptions: validateReferenceOptions };
+    expect(() => checkImplementationOptions(reference, { preVote: false, bugs: ['skip-prevlog-check'] }, '--impl-options')).not.toThrow();
+    expect(() => checkImplementationOptions(reference, { snapshotThreshold: 0 }, '--impl-options')).toThrow(/^--impl-options: raft option "snapshotThreshold"/);
+    expect(() => checkImplementationOptions({ ...reference, knobs: { ...referenceKnobs, preVote: [true, 'sometimes'] } }, {}, 'x')).toThrow(
+      /the implementation's knob "preVote" value \[1\]: raft option "preVote"/,
+    );
+    // Without validateOptions nothing can be checked ahead: a refused option shows in the runs.
+    expect(() => checkImplementationOptions({ factory: createRaft, knobs: {} }, { preVot: false }, 'x')).not.toThrow();
   });
 });

@@ -241,6 +241,15 @@ describe('adapter faults are findings, not crashes', () => {
     expect(result.violation?.message).toMatch(/node n[12] threw in receive at .*boom/);
   });
 
+  it('a factory that throws while the cluster is first built points at the implementation options', () => {
+    const picky: RaftFactory = (_host, config) => {
+      if (config.options.batch !== undefined) throw new Error('unknown option "batch"');
+      return { receive() {}, propose: () => ({ accepted: false }), inspect: () => ({ role: 'follower', term: 0 }) };
+    };
+    const result = new Simulation({ seed: 3, factory: picky, nodes: ['n1'], workload: false, implementationOptions: { batch: 2 }, faultWindowMs: 100, settleMs: 0 }).run();
+    expect(result.violation?.message).toBe('node n1 threw in factory at 0.0 ms: Error: unknown option "batch" — at start-up, before any event: check the implementation options ({"batch":2})');
+  });
+
   it('nonsense from inspect is an adapter-contract finding', () => {
     const nonsense: RaftFactory = () => ({
       receive() {},

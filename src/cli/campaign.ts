@@ -20,6 +20,8 @@ export interface CampaignSpec {
   readonly implementation: string;
   /** "builtin" or a module path. */
   readonly checkers: string;
+  /** Checkers of that list left out (--skip-checkers). */
+  readonly skipCheckers: readonly string[];
   /** Options merged over the scenario's implementation options. */
   readonly implementationOptions: Readonly<Record<string, unknown>>;
   /** Simulation runs a shrink may spend. */
@@ -58,7 +60,8 @@ export function campaignContext(spec: CampaignSpec): Promise<Context> {
   if (!context) {
     context = (async () => {
       const scenario = findScenario(spec.scenario);
-      const [{ factory, knobs }, checkers] = await Promise.all([loadImplementation(spec.implementation), loadCheckers(spec.checkers)]);
+      const [{ factory, knobs }, loaded] = await Promise.all([loadImplementation(spec.implementation), loadCheckers(spec.checkers)]);
+      const checkers = loaded.filter((c) => !spec.skipCheckers.includes(c.name));
       const settings: RunSettings = { factory, knobs, checkers, generatePlan, implementationOptions: spec.implementationOptions };
       return { scenario, ...(spec.scenario.endsWith('.json') ? { scenarioFile: spec.scenario } : {}), settings };
     })();

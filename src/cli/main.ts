@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--max-reports <n>', 'shrink and report at most this many failing runs (first in run order)', '3')
     .option('--shrink-runs <n>', 'simulation runs one shrink may spend', '400')
     .option('--checkers <module>', 'a module exporting CHECKERS (CheckerDefinition[]) instead of the built-in invariants')
+    .option('--skip-checkers <names>', 'leave these checkers out (comma-separated names, e.g. catch-up,leadership-stability)')
     .option('--impl-options <json>', 'implementation options (JSON object) merged over the scenario\'s')
     .option('--no-progress', 'no progress bar (there is none anyway when stderr is not a TTY or CI is set)')
     .action(async (options) => {

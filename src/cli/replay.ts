@@ -42,8 +42,14 @@ export async function replayCommandMain(file: string, options: ReplayCommandOpti
   const scenario = reportScenario(report, file);
   validateReportPlans(report, scenario, file);
   const implementation = options.impl !== undefined ? recordPath(options.impl) : report.implementation;
-  const [{ factory }, checkers] = await Promise.all([loadImplementation(implementation === 'reference' ? REFERENCE : implementation), loadCheckers(report.checkers.module, 'report checkers.module')]);
-  const outcome = replayReport(report, scenario, factory, checkers);
+  const [{ factory }, loaded] = await Promise.all([loadImplementation(implementation === 'reference' ? REFERENCE : implementation), loadCheckers(report.checkers.module, 'report checkers.module')]);
+  // The checkers that ran, as recorded (a campaign may have left some out with --skip-checkers).
+  const names = report.checkers.names;
+  const missing = names.filter((name) => !loaded.some((c) => c.name === name));
+  if (missing.length > 0) {
+    throw new InputError(`replay: ${file} ran checker(s) ${missing.join(', ')}, which ${report.checkers.module} does not have; use the raftsim version that wrote it (${report.frameworkVersion})`);
+  }
+  const outcome = replayReport(report, scenario, factory, loaded.filter((c) => names.includes(c.name)));
   if (options.html) {
     writeHtmlFile(htmlPath(file), outcome.report, replayCommand(file));
   }

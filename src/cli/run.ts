@@ -25,6 +25,7 @@ export interface RunCommandOptions {
   maxReports?: string;
   shrinkRuns?: string;
   checkers?: string;
+  skipCheckers?: string;
   implOptions?: string;
   progress?: boolean;
 }
@@ -86,6 +87,13 @@ export function parseShard(value: string): { index: number; count: number } {
   return { index, count };
 }
 
+function parseCheckerNames(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const names = value.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) throw new InputError(`--skip-checkers: ${JSON.stringify(value)} has an empty name; give checker names separated by commas, e.g. catch-up,leadership-stability`);
+  return [...new Set(names)].sort();
+}
+
 function parseImplOptions(value: string | undefined): Record<string, unknown> {
   if (value === undefined) return {};
   let json: unknown;
@@ -118,11 +126,16 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     scenario: options.scenario.endsWith('.json') ? recordPath(options.scenario) : options.scenario,
     implementation: options.impl !== undefined ? recordPath(options.impl) : REFERENCE,
     checkers: options.checkers !== undefined ? recordPath(options.checkers) : BUILTIN_CHECKERS,
+    skipCheckers: parseCheckerNames(options.skipCheckers),
     implementationOptions: parseImplOptions(options.implOptions),
     shrinkRuns,
   };
   // Load once here so that a bad --impl or --checkers is a clean exit 2, not a worker crash; so is an option the implementation refuses.
-  const [implementation] = await Promise.all([loadImplementation(spec.implementation), loadCheckers(spec.checkers)]);
+  const [implementation, checkers] = await Promise.all([loadImplementation(spec.implementation), loadCheckers(spec.checkers)]);
+  const known = checkers.map((c) => c.name);
+  for (const name of spec.skipCheckers) {
+    if (!known.includes(name)) throw new InputError(`--skip-checkers: no checker "${name}" (known: ${known.join(', ')})`);
+  }
   const optionsSource = [options.implOptions !== undefined ? '--impl-options' : '', scenario.implementationOptions ? `scenario "${scenario.name}" implementationOptions` : ''].filter(Boolean).join(' or ');
   checkImplementationOptions(implementation, { ...scenario.implementationOptions, ...spec.implementationOptions }, optionsSource || 'implementation options');
 
@@ -172,10 +185,13 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     output.runsWallMs = performance.now() - started;
     results.sort((a, b) => a.index - b.index);
     progress?.stop();
+    const leftOut = spec.skipCheckers.map((checker) => ({ checker, reason: 'left out with --skip-checkers' }));
+    output.skippedChecks = leftOut;
     for (const { summary } of results) {
       const { skippedChecks, ...line } = summary;
       output.runs.push(line);
-      if (skippedChecks && output.skippedChecks.length === 0) output.skippedChecks = skippedChecks;
+      // Every run skips the same checks (the implementation's capabilities): the first that says is enough.
+      if (skippedChecks && output.skippedChecks === leftOut) output.skippedChecks = [...leftOut, ...skippedChecks];
       if (line.violation) output.violations.push({ seed: line.seed, invariant: line.violation.invariant, message: line.violation.message });
     }
     if (results.length > 0) output.seeds.runIndexes = { first: results[0]!.index, last: results[results.length - 1]!.index, count: results.length };

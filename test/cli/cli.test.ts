@@ -29,6 +29,8 @@ describe('raftsim exit code 2: usage and input errors name the argument and the 
     ['bad impl options', ['run', '--impl-options', '{x'], /--impl-options: .* is not JSON/],
     ['option the implementation refuses', ['run', '--impl-options', '{"preVot":false}'], /--impl-options: unknown raft option "preVot" \(known: preVote, /],
     ['unknown option', ['run', '--frobnicate'], /unknown option '--frobnicate'/],
+    ['unknown checker to skip', ['run', '--skip-checkers', 'catch-up,catchup'], /--skip-checkers: no checker "catchup" \(known: election-safety, /],
+    ['empty checker name', ['run', '--skip-checkers', 'catch-up,'], /--skip-checkers: "catch-up," has an empty name/],
     ['missing report', ['replay', join(tmp, 'none.json')], /replay: cannot read .*none\.json/],
     ['bad knobs export', ['run', '--impl', 'test/adapter/fixtures/bad-knobs.ts'], /export "knobs": knob "maxEntriesPerAppend" must be a non-empty list of values with the default first/],
   ];
@@ -103,6 +105,25 @@ describe('raftsim run and replay', () => {
     expect(drawn.some((k: object) => 'preVote' in k)).toBe(true);
     const fixed = JSON.parse(raftsim(['run', '--runs', '12', '--json', '--max-reports', '0', '--impl-options', '{"preVote":true}']).stdout).runs;
     expect(fixed.some((r: { knobs?: object }) => r.knobs !== undefined && 'preVote' in r.knobs)).toBe(false);
+  });
+
+  it('--skip-checkers leaves checkers out and says so; the report replays with the checkers that ran', () => {
+    const broken = ['run', '--impl', 'test/support/broken-raft.ts', '--runs', '1'];
+    // With every checker, seed 1 of this implementation fails one-vote-per-term first.
+    expect(JSON.parse(raftsim([...broken, '--json', '--max-reports', '0']).stdout).violations[0].invariant).toBe('one-vote-per-term');
+    const dir = join(tmp, 'skipped');
+    const { code, stdout } = raftsim([...broken, '--reports-dir', dir, '--max-reports', '1', '--skip-checkers', 'one-vote-per-term, election-safety']);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/ {2}skipped {5}election-safety: left out with --skip-checkers\n {2}skipped {5}one-vote-per-term: left out with --skip-checkers\n/);
+    expect(stdout).toMatch(/✗ seed 1: liveness-after-heal/);
+    const file = join(dir, 'default-1.json');
+    const names: string[] = JSON.parse(readFileSync(file, 'utf8')).checkers.names;
+    expect(names).not.toContain('one-vote-per-term');
+    expect(names).toContain('liveness-after-heal');
+    // Replayed with every built-in checker, one-vote-per-term would fire first: replay runs the recorded ones.
+    const replay = raftsim(['replay', file]);
+    expect(replay.stdout).toMatch(/Violation: liveness-after-heal .*\n.*matches the report\.\nREPRODUCED\./);
+    expect(replay.code).toBe(0);
   });
 
   it('--time-budget runs seeds until the time is up and records which ran', () => {

@@ -87,6 +87,15 @@ export function parseShard(value: string): { index: number; count: number } {
   return { index, count };
 }
 
+/** ": liveness-after-heal 11, one-vote-per-term 1" — the invariants violated, most often first (nothing when none were). */
+function countByInvariant(violations: readonly { invariant: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const v of violations) counts.set(v.invariant, (counts.get(v.invariant) ?? 0) + 1);
+  if (counts.size === 0) return '';
+  const sorted = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return `: ${sorted.map(([invariant, n]) => `${invariant} ${n}`).join(', ')}`;
+}
+
 function parseCheckerNames(value: string | undefined): string[] {
   if (value === undefined) return [];
   const names = value.split(',').map((name) => name.trim());
@@ -294,7 +303,7 @@ function printSummary(output: CampaignOutput, reports: Report[]): void {
     `              (every seed is in --json; rerun one with --seed <seed> --runs 1)`,
     `  events      ${events.toLocaleString('en-US')} in ${(virtualMs / 1000).toFixed(1)} s of virtual time`,
     `  wall time   ${runsS.toFixed(2)} s of runs — ${(virtualMs / Math.max(output.runsWallMs, 1e-9)).toFixed(0)}x faster than real time, ${Math.round(events / Math.max(runsS, 1e-9)).toLocaleString('en-US')} events/s${output.reports.length > 0 ? `; then ${shrinkS.toFixed(2)} s shrinking and reporting` : ''}`,
-    `  violations  ${output.violations.length}`,
+    `  violations  ${output.violations.length}${countByInvariant(output.violations)}`,
   ];
   const knobbed = output.runs.filter((r) => r.knobs !== undefined);
   if (knobbed.length > 0) {

@@ -116,6 +116,7 @@ describe('raftsim run and replay', () => {
     expect(code).toBe(1);
     expect(stdout).toMatch(/ {2}skipped {5}election-safety: left out with --skip-checkers\n {2}skipped {5}one-vote-per-term: left out with --skip-checkers\n/);
     expect(stdout).toMatch(/✗ seed 1: liveness-after-heal/);
+    expect(stdout).toMatch(/\n {2}violations {2}1: liveness-after-heal 1\n/);
     const file = join(dir, 'default-1.json');
     const names: string[] = JSON.parse(readFileSync(file, 'utf8')).checkers.names;
     expect(names).not.toContain('one-vote-per-term');

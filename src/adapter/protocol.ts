@@ -57,6 +57,8 @@ export interface WireView {
   readonly voted_for?: NodeId | null;
   readonly commit_index?: number;
   readonly members?: readonly NodeId[];
+  /** NodeView.joint: true while `members` is a joint configuration (C_old,new). */
+  readonly joint?: boolean;
   readonly log?: WireLog;
 }
 

@@ -257,6 +257,7 @@ class RemoteNode implements RaftNode {
           ...(effect.voted_for !== undefined ? { votedFor: effect.voted_for } : {}),
           ...(effect.commit_index !== undefined ? { commitIndex: effect.commit_index } : {}),
           ...(effect.members !== undefined ? { members: effect.members } : {}),
+          ...(effect.joint !== undefined ? { joint: effect.joint } : {}),
           ...(effect.log !== undefined ? { log: this.log.freeze() } : {}),
         };
         return;

@@ -118,6 +118,7 @@ export class ViewEncoder {
       ...(view.votedFor !== undefined ? { voted_for: view.votedFor } : {}),
       ...(view.commitIndex !== undefined ? { commit_index: view.commitIndex } : {}),
       ...(view.members !== undefined ? { members: [...view.members] } : {}),
+      ...(view.joint !== undefined ? { joint: view.joint } : {}),
       ...(view.log !== undefined ? { log: this.encodeLog(view.log) } : {}),
     };
   }

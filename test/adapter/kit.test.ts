@@ -6,6 +6,8 @@ import { virtualized } from '../../src/adapter/virtualized.ts';
 import { threadedFactory } from '../../src/adapter/threaded.ts';
 import { Simulation, type SimulationOptions } from '../../src/sim/engine.ts';
 import { ALL_CHECKERS } from '../../invariants/index.ts';
+import type { CheckerDefinition } from '../../invariants/types.ts';
+import type { NodeView } from '../../src/adapter/contract.ts';
 import { createRaft as pythonRaft } from '../../examples/python/adapter.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -34,6 +36,14 @@ describe('threaded adapter: a promise-based library under virtual timers', () =>
     expect(second.traceHash).toBe(first.traceHash);
     const other = run({ factory: threadedFactory(fixture('async-ping.ts')), seed: 8 });
     expect(other.traceHash).not.toBe(first.traceHash);
+  });
+
+  it('carries every field of a view across the thread boundary, the joint flag included', () => {
+    const seen: NodeView[] = [];
+    const recorder: CheckerDefinition = { name: 'recorder', description: 'keeps every view', scope: 'step', needs: [], create: () => ({ afterStep: (_node, view) => void seen.push(view) }) };
+    expect(run({ factory: threadedFactory(fixture('joint-view.ts')), checkers: [recorder] }).violation).toBeUndefined();
+    expect(seen.length).toBeGreaterThan(3);
+    for (const view of seen) expect(view).toMatchObject({ role: 'follower', term: 0, members: ['n1', 'n2', 'n3'], joint: true });
   });
 });
 

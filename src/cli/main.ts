@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     .command('zoo')
     .description('hunt the bugs planted in the reference Raft (src/raft/bugs.ts) with the default scenario; exit 1 if a bug is missed or a control flagged')
     .option('--json', 'print exactly one JSON object on stdout')
-    .option('--budget-runs <n>', 'runs per bug before it counts as missed (controls run all of them)', '100')
+    .option('--budget-runs <n>', 'runs per bug before it counts as missed (controls run all of them); default 1000')
     .option('--seed <n>', 'base seed; run i of each hunt uses the campaign seed of (seed, i)', '1')
     .option('--shrink-runs <n>', 'simulation runs one shrink may spend', '400')
     .option('--reports-dir <dir>', 'where the shrunk failures are written (zoo-<bug>-<seed>.json and .html)', 'reports')
@@ -107,5 +107,11 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
 }
+
+// A reader that stops early (`raftsim list | head`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
 
 process.exitCode = await main(process.argv.slice(2));

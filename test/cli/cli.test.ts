@@ -31,6 +31,8 @@ describe('raftsim exit code 2: usage and input errors name the argument and the 
     ['unknown option', ['run', '--frobnicate'], /unknown option '--frobnicate'/],
     ['unknown checker to skip', ['run', '--skip-checkers', 'catch-up,catchup'], /--skip-checkers: no checker "catchup" \(known: election-safety, /],
     ['empty checker name', ['run', '--skip-checkers', 'catch-up,'], /--skip-checkers: "catch-up," has an empty name/],
+    ['unknown zoo bug', ['zoo', '--bug', 'nope'], /--bug: unknown bug "nope"; known: vote-not-persisted, /],
+    ['bad zoo budget', ['zoo', '--budget-runs', '0'], /--budget-runs: "0" is not a count/],
     ['missing report', ['replay', join(tmp, 'none.json')], /replay: cannot read .*none\.json/],
     ['bad knobs export', ['run', '--impl', 'test/adapter/fixtures/bad-knobs.ts'], /export "knobs": knob "maxEntriesPerAppend" must be a non-empty list of values with the default first/],
   ];
@@ -125,6 +127,28 @@ describe('raftsim run and replay', () => {
     const replay = raftsim(['replay', file]);
     expect(replay.stdout).toMatch(/Violation: liveness-after-heal .*\n.*matches the report\.\nREPRODUCED\./);
     expect(replay.code).toBe(0);
+  });
+
+  it('zoo prints the table, writes a replayable report per found bug, and exits 1 when a bug is missed', () => {
+    const dir = join(tmp, 'zoo');
+    const found = raftsim(['zoo', '--bug', 'figure8-commit-old-term', 'regrant-same-candidate', '--budget-runs', '3', '--reports-dir', dir]);
+    expect(found.stdout).toMatch(/^bug +result +runs +wall +check +shrunk +replay$/m);
+    expect(found.stdout).toMatch(/^figure8-commit-old-term +found +1 +[\d.]+ s +current-term-commit +1 \(from \d+\) +npm run raftsim -- replay .*zoo-figure8-commit-old-term-1\.json$/m);
+    expect(found.stdout).toMatch(/^regrant-same-candidate \(control\) +clean +3 /m);
+    expect(found.stdout).toMatch(/found 1\/1 bugs; .* false positives 0;/);
+    expect(found.code).toBe(0);
+    expect(raftsim(['replay', join(dir, 'zoo-figure8-commit-old-term-1.json')]).code).toBe(0);
+    // candidate-no-retry first fails at run 243: three runs miss it.
+    const missed = raftsim(['zoo', '--bug', 'candidate-no-retry', '--budget-runs', '3', '--reports-dir', dir, '--json']);
+    expect(JSON.parse(missed.stdout)).toMatchObject({ budgetRuns: 3, found: 0, total: 1, missed: ['candidate-no-retry'], falsePositives: [] });
+    expect(missed.code).toBe(1);
+  });
+
+  it('stops quietly when its reader closes the pipe early (raftsim list | head -1)', () => {
+    const result = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" --import tsx src/cli/main.ts list | head -1`], { encoding: 'utf8', timeout: 60_000 });
+    expect(result.stdout).toMatch(/^default +Five servers/);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 
   it('--time-budget runs seeds until the time is up and records which ran', () => {

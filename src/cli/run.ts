@@ -327,7 +327,7 @@ function printSummary(output: CampaignOutput, reports: Report[]): void {
     lines.push('OK: no invariant violated.');
     // A clean short campaign says little: 6 of the 14 bugs the zoo finds first fail after more than 100 runs.
     if (output.runs.length < WIDE_CAMPAIGN_RUNS && s.stoppedBy !== 'time-budget') {
-      lines.push(`Search wider before trusting it: --runs ${WIDE_CAMPAIGN_RUNS} --workers 2, or --time-budget 10m (the bug zoo's rarer bugs first fail after thousands of runs).`);
+      lines.push(`Search wider before trusting it: --runs ${WIDE_CAMPAIGN_RUNS} --workers 2, or --time-budget 10m (the bug zoo's rarer bugs first fail after hundreds of runs).`);
     }
   } else {
     lines.push('');

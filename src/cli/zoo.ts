@@ -1,6 +1,6 @@
 import { InputError } from '../adapter/load.ts';
 import { BUG_NAMES } from '../raft/bugs.ts';
-import { runZoo, type ZooBugResult, type ZooResult } from '../zoo/run.ts';
+import { runZoo, ZOO_DEFAULT_RUNS, type ZooBugResult, type ZooResult } from '../zoo/run.ts';
 import { parsePositiveInt, parseSeed } from './args.ts';
 
 export interface ZooCommandOptions {
@@ -18,7 +18,7 @@ export interface ZooCommandOptions {
  * found and no control flagged, 1 otherwise, 2 on a usage error.
  */
 export async function zooCommand(options: ZooCommandOptions): Promise<number> {
-  const budgetRuns = options.budgetRuns !== undefined ? parsePositiveInt(options.budgetRuns, '--budget-runs', 1_000_000) : 100;
+  const budgetRuns = options.budgetRuns !== undefined ? parsePositiveInt(options.budgetRuns, '--budget-runs', 1_000_000) : ZOO_DEFAULT_RUNS;
   const seed = parseSeed(options.seed ?? '1');
   const shrinkRuns = options.shrinkRuns !== undefined ? parsePositiveInt(options.shrinkRuns, '--shrink-runs') : 400;
   const only = options.bug && options.bug.length > 0 ? options.bug : undefined;

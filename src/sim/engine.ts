@@ -1,6 +1,7 @@
 import type {
   ClusterConfig,
   Command,
+  LogView,
   NodeHost,
   NodeId,
   NodeView,
@@ -363,8 +364,8 @@ export class Simulation {
       this.loop();
       this.finish();
     } catch (error) {
-      if (!(error instanceof StopRun)) throw error;
-      this.violation = error.violation;
+      // Anything else thrown is a finding too, never a crash of the campaign: the seed reproduces it.
+      this.violation = error instanceof StopRun ? error.violation : this.unexpected(error);
     }
     if (this.violation && this.traceFull) {
       this.trace.record({ i: this.steps, t: this.now, k: 'violation', d: this.violation });
@@ -1023,6 +1024,24 @@ export class Simulation {
     this.trace.record({ i: this.steps, t: this.now, k: kind, n, ...(source >= 0 ? { f: this.slots[source]!.id } : {}), d: detail });
   }
 
+  /**
+   * The finding for an exception that is neither the implementation's own (those are caught where
+   * the engine calls it: adapter-error) nor a violation: most often a checker reading a LogView
+   * whose termAt or commandAt throws inside its bounds, which is the implementation's fault;
+   * otherwise a bug in a checker or in raftsim.
+   */
+  private unexpected(error: unknown): Violation {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const at = { time: this.now, step: this.steps };
+    for (const slot of this.slots) {
+      const log = slot.up ? slot.view?.log : undefined;
+      const broken = log ? probeLogView(log) : undefined;
+      if (broken) return { invariant: 'adapter-contract', message: `node ${slot.id}: its LogView ${broken}, an index within (snapshotIndex, lastIndex], which must answer (the run stopped on ${detail})`, ...at };
+    }
+    const frames = error instanceof Error && error.stack ? error.stack.split('\n').slice(1, 4).map((line) => line.trim()).join('; ') : '';
+    return { invariant: 'internal-error', message: `an exception outside the implementation: ${detail}${frames ? ` (${frames})` : ''} — a bug in a checker or in raftsim; the seed reproduces it`, ...at };
+  }
+
   private report(checker: string, violation: Violation | undefined): void {
     if (violation) throw new StopRun({ ...violation, invariant: violation.invariant || checker, time: this.now, step: this.steps });
   }
@@ -1057,6 +1076,20 @@ export class Simulation {
 }
 
 /** Cheap shape checks on a NodeView: nonsense from an adapter is a finding, not a crash. */
+/** How a LogView fails on an index it must answer for ("threw on termAt(7): Error: …"), or undefined if none does. */
+function probeLogView(log: LogView): string | undefined {
+  for (let index = log.lastIndex; index > log.snapshotIndex; index--) {
+    for (const method of ['termAt', 'commandAt'] as const) {
+      try {
+        log[method](index);
+      } catch (error) {
+        return `threw on ${method}(${index}): ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 function describeBadView(view: unknown): string | undefined {
   if (typeof view !== 'object' || view === null) return `${String(view)} instead of a NodeView object`;
   const v = view as Partial<NodeView>;

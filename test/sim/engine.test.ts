@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { NodeHost, RaftFactory } from '../../src/adapter/contract.ts';
 import type { FaultAction } from '../../src/faults/plan.ts';
 import { createRaft } from '../../src/raft/index.ts';
+import { ALL_CHECKERS } from '../../invariants/index.ts';
+import type { CheckerDefinition } from '../../invariants/types.ts';
 import { Simulation, type SimulationOptions } from '../../src/sim/engine.ts';
 import { pingFactory } from '../support/ping-node.ts';
 import { newObserved, scriptedFactory, timer, type Observed } from '../support/scripted-node.ts';
@@ -248,6 +250,29 @@ describe('adapter faults are findings, not crashes', () => {
     };
     const result = new Simulation({ seed: 3, factory: picky, nodes: ['n1'], workload: false, implementationOptions: { batch: 2 }, faultWindowMs: 100, settleMs: 0 }).run();
     expect(result.violation?.message).toBe('node n1 threw in factory at 0.0 ms: Error: unknown option "batch" — at start-up, before any event: check the implementation options ({"batch":2})');
+  });
+
+  it('a LogView that throws inside its bounds is an adapter-contract finding naming the index, not a crash', () => {
+    let steps = 0;
+    const throwingLog: RaftFactory = (host) => {
+      host.setTimer(5, () => void steps++);
+      const log = { snapshotIndex: 0, snapshotTerm: 0, get lastIndex() { return steps > 0 ? 3 : 0; }, termAt: (i: number) => { if (i === 2) throw new RangeError('hole'); return 1; }, commandAt: () => null };
+      return { receive() {}, propose: () => ({ accepted: false }), inspect: () => ({ role: 'follower', term: 1, commitIndex: 0, log }) };
+    };
+    const result = new Simulation({ seed: 3, factory: throwingLog, nodes: ['n1'], workload: false, faultWindowMs: 100, settleMs: 0, checkers: ALL_CHECKERS }).run();
+    expect(result.violation?.invariant).toBe('adapter-contract');
+    expect(result.violation?.message).toMatch(/^node n1: its LogView threw on termAt\(2\): RangeError: hole, an index within \(snapshotIndex, lastIndex\]/);
+  });
+
+  it('a checker that throws ends its run with an internal-error finding at a step, not a crash of the runner', () => {
+    const faulty: CheckerDefinition = { name: 'faulty', description: 'throws at its 30th step', scope: 'step', needs: [], create: () => {
+      let calls = 0;
+      return { afterStep: () => { if (++calls === 30) throw new TypeError('oops'); return undefined; } };
+    } };
+    const result = new Simulation({ seed: 3, factory: createRaft, nodes: ['n1', 'n2', 'n3'], workload: false, faultWindowMs: 1000, settleMs: 0, checkers: [faulty] }).run();
+    expect(result.violation?.invariant).toBe('internal-error');
+    expect(result.violation?.message).toMatch(/^an exception outside the implementation: TypeError: oops \(at .*\) — a bug in a checker or in raftsim; the seed reproduces it$/);
+    expect(result.violation?.step).toBeGreaterThan(0);
   });
 
   it('nonsense from inspect is an adapter-contract finding', () => {

@@ -1078,7 +1078,15 @@ export class Simulation {
 /** Cheap shape checks on a NodeView: nonsense from an adapter is a finding, not a crash. */
 /** How a LogView fails on an index it must answer for ("threw on termAt(7): Error: …"), or undefined if none does. */
 function probeLogView(log: LogView): string | undefined {
-  for (let index = log.lastIndex; index > log.snapshotIndex; index--) {
+  let last: number;
+  let first: number;
+  try {
+    last = log.lastIndex;
+    first = log.snapshotIndex;
+  } catch (error) {
+    return `threw on reading its bounds: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+  }
+  for (let index = last; index > first; index--) {
     for (const method of ['termAt', 'commandAt'] as const) {
       try {
         log[method](index);

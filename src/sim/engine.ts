@@ -1036,7 +1036,7 @@ export class Simulation {
     for (const slot of this.slots) {
       const log = slot.up ? slot.view?.log : undefined;
       const broken = log ? probeLogView(log) : undefined;
-      if (broken) return { invariant: 'adapter-contract', message: `node ${slot.id}: its LogView ${broken}, an index within (snapshotIndex, lastIndex], which must answer (the run stopped on ${detail})`, ...at };
+      if (broken) return { invariant: 'adapter-contract', message: `node ${slot.id}: its LogView ${broken} (the run stopped on ${detail})`, ...at };
     }
     const frames = error instanceof Error && error.stack ? error.stack.split('\n').slice(1, 4).map((line) => line.trim()).join('; ') : '';
     return { invariant: 'internal-error', message: `an exception outside the implementation: ${detail}${frames ? ` (${frames})` : ''} — a bug in a checker or in raftsim; the seed reproduces it`, ...at };
@@ -1084,14 +1084,14 @@ function probeLogView(log: LogView): string | undefined {
     last = log.lastIndex;
     first = log.snapshotIndex;
   } catch (error) {
-    return `threw on reading its bounds: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+    return `threw on reading lastIndex or snapshotIndex: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
   }
   for (let index = last; index > first; index--) {
     for (const method of ['termAt', 'commandAt'] as const) {
       try {
         log[method](index);
       } catch (error) {
-        return `threw on ${method}(${index}): ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+        return `threw on ${method}(${index}), an index within (snapshotIndex, lastIndex] that it must answer: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
       }
     }
   }

@@ -261,7 +261,7 @@ describe('adapter faults are findings, not crashes', () => {
     };
     const result = new Simulation({ seed: 3, factory: throwingLog, nodes: ['n1'], workload: false, faultWindowMs: 100, settleMs: 0, checkers: ALL_CHECKERS }).run();
     expect(result.violation?.invariant).toBe('adapter-contract');
-    expect(result.violation?.message).toMatch(/^node n1: its LogView threw on termAt\(2\): RangeError: hole, an index within \(snapshotIndex, lastIndex\]/);
+    expect(result.violation?.message).toBe('node n1: its LogView threw on termAt(2), an index within (snapshotIndex, lastIndex] that it must answer: RangeError: hole (the run stopped on RangeError: hole)');
   });
 
   it('a checker that throws ends its run with an internal-error finding at a step, not a crash of the runner', () => {

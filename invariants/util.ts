@@ -116,7 +116,10 @@ export class LogMirror {
       this.keys.dropBelow(from);
     }
     for (let j = from; j <= newLast; j++) {
-      this.terms.set(j, log.termAt(j));
+      const term = log.termAt(j);
+      // Checked once per entry copied; the engine names the node and the index (probeLogView).
+      if (!Number.isInteger(term) || term < 0) throw new TypeError(`LogView.termAt(${j}) returned ${String(term)}`);
+      this.terms.set(j, term);
       this.keys.set(j, commandKey(log.commandAt(j)));
     }
     // Kept below the snapshot until enough piled up: a snapshot that goes back a little is then

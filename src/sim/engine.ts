@@ -1088,11 +1088,13 @@ function probeLogView(log: LogView): string | undefined {
   }
   for (let index = last; index > first; index--) {
     for (const method of ['termAt', 'commandAt'] as const) {
+      let answer: unknown;
       try {
-        log[method](index);
+        answer = log[method](index);
       } catch (error) {
         return `threw on ${method}(${index}), an index within (snapshotIndex, lastIndex] that it must answer: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
       }
+      if (method === 'termAt' && (!Number.isInteger(answer) || (answer as number) < 0)) return `gave term ${String(answer)} at index ${index}; terms are integers >= 0`;
     }
   }
   return undefined;

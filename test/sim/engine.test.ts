@@ -264,6 +264,16 @@ describe('adapter faults are findings, not crashes', () => {
     expect(result.violation?.message).toBe('node n1: its LogView threw on termAt(2), an index within (snapshotIndex, lastIndex] that it must answer: RangeError: hole (the run stopped on RangeError: hole)');
   });
 
+  it('a LogView that gives a term that is not an integer is an adapter-contract finding', () => {
+    const sloppy: RaftFactory = () => {
+      const log = { snapshotIndex: 0, snapshotTerm: 0, lastIndex: 2, termAt: (i: number) => (i === 1 ? 1 : undefined) as unknown as number, commandAt: () => null };
+      return { receive() {}, propose: () => ({ accepted: false }), inspect: () => ({ role: 'follower', term: 1, commitIndex: 0, log }) };
+    };
+    const result = new Simulation({ seed: 3, factory: sloppy, nodes: ['n1'], workload: false, faultWindowMs: 100, settleMs: 0, checkers: ALL_CHECKERS }).run();
+    expect(result.violation?.invariant).toBe('adapter-contract');
+    expect(result.violation?.message).toBe('node n1: its LogView gave term undefined at index 2; terms are integers >= 0 (the run stopped on TypeError: LogView.termAt(2) returned undefined)');
+  });
+
   it('a checker that throws ends its run with an internal-error finding at a step, not a crash of the runner', () => {
     const faulty: CheckerDefinition = { name: 'faulty', description: 'throws at its 30th step', scope: 'step', needs: [], create: () => {
       let calls = 0;

@@ -725,6 +725,7 @@ export class Simulation {
       const served = this.callAdapter(slot, 'read', () =>
         raft.read!((readIndex) => {
           if (slot.epoch !== epoch || !slot.up) return;
+          if (!Number.isInteger(readIndex) || readIndex < 0) this.fail('adapter-contract', `node ${slot.id}: read() called ready(${String(readIndex)}); expected an index, an integer >= 0`);
           slot.waitingReads.push({ readIndex, request });
           this.answerReads(slot);
         }),
@@ -740,6 +741,7 @@ export class Simulation {
     } catch (error) {
       this.adapterThrew(slot, 'propose', error);
     }
+    if (typeof result?.accepted !== 'boolean') this.fail('adapter-contract', `node ${slot.id}: propose() returned ${describeValue(result)}; expected { accepted: boolean, index?, leaderHint? }`);
     if (result.accepted) {
       const waiting = slot.waitingWrites.get(command.id);
       if (waiting) waiting.push(request);
@@ -917,6 +919,7 @@ export class Simulation {
         const raft = leader.raft!;
         if (typeof raft.changeMembership !== 'function') return 'skipped: the implementation cannot change membership';
         const result = this.callAdapter(leader, 'changeMembership', () => raft.changeMembership!(action.members));
+        if (typeof result?.accepted !== 'boolean') this.fail('adapter-contract', `node ${leader.id}: changeMembership() returned ${describeValue(result)}; expected { accepted: boolean, index? }`);
         this.afterStep(leader);
         return result.accepted ? `${leader.id} accepted members ${action.members.join(',')} at index ${result.index}` : `${leader.id} refused members ${action.members.join(',')}`;
       }
@@ -1076,6 +1079,11 @@ export class Simulation {
 }
 
 /** Cheap shape checks on a NodeView: nonsense from an adapter is a finding, not a crash. */
+/** A value as a message quotes it (JSON where it has one). */
+function describeValue(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
 /** How a LogView fails on an index it must answer for ("threw on termAt(7): Error: …"), or undefined if none does. */
 function probeLogView(log: LogView): string | undefined {
   let last: number;

@@ -274,6 +274,15 @@ describe('adapter faults are findings, not crashes', () => {
     expect(result.violation?.message).toBe('node n1: its LogView gave term undefined at index 2; terms are integers >= 0 (the run stopped on TypeError: LogView.termAt(2) returned undefined)');
   });
 
+  it('nonsense from propose(), or an index that is not one from read(), is an adapter-contract finding', () => {
+    const answering = (node: Partial<ReturnType<RaftFactory>>): RaftFactory => () => ({ receive() {}, propose: () => ({ accepted: false }), inspect: () => ({ role: 'leader', term: 1 }), ...node });
+    const run = (factory: RaftFactory) => new Simulation({ seed: 3, factory, nodes: ['n1'], faultWindowMs: 500, settleMs: 0 }).run().violation;
+    expect(run(answering({ propose: () => undefined as never }))?.message).toBe('node n1: propose() returned undefined; expected { accepted: boolean, index?, leaderHint? }');
+    expect(run(answering({ propose: () => ({ accepted: 'yes' }) as never }))?.message).toMatch(/propose\(\) returned \{"accepted":"yes"\}/);
+    const badRead = run(answering({ read: (ready) => (ready(Number.NaN), true) }));
+    expect(badRead).toMatchObject({ invariant: 'adapter-contract', message: 'node n1: read() called ready(NaN); expected an index, an integer >= 0' });
+  });
+
   it('a checker that throws ends its run with an internal-error finding at a step, not a crash of the runner', () => {
     const faulty: CheckerDefinition = { name: 'faulty', description: 'throws at its 30th step', scope: 'step', needs: [], create: () => {
       let calls = 0;

@@ -96,12 +96,34 @@ export async function executeTask(task: Task): Promise<TaskResult> {
   return { type: 'report', index: task.index, report };
 }
 
-/** Runs tasks with `workers` threads (1 = this thread), calling `onResult` as each finishes. */
+/**
+ * What a task that ran past its wall-clock limit stands for: a run whose implementation never
+ * returned is a 'hang' finding with its seed; a shrink that did not finish leaves no report.
+ */
+function timedOut(task: Task, limitMs: number): TaskResult {
+  if (task.type === 'report') return { type: 'report', index: task.index, report: null };
+  const message =
+    `the run did not finish within ${limitMs / 1000} s of wall time: a call into the implementation that never returns (an endless loop?), ` +
+    `or an implementation far slower than that; run the seed alone with --seed ${task.seed} --runs 1, or allow more with --run-timeout`;
+  return { type: 'run', index: task.index, summary: { seed: task.seed, traceHash: '', events: 0, virtualMs: 0, violation: { invariant: 'hang', message } } };
+}
+
+/**
+ * Runs tasks with `workers` threads, calling `onResult` as each finishes. With one worker and no
+ * `isolate`, tasks run in this thread; otherwise in worker threads, where `taskTimeoutMs` (wall
+ * clock) ends a task that does not finish by terminating its thread — synchronous code that never
+ * returns cannot be stopped any other way.
+ */
 export class TaskRunner {
   private pool: Piscina | undefined;
+  private readonly taskTimeoutMs: number | undefined;
 
-  constructor(readonly workers: number) {
-    if (workers > 1) {
+  constructor(
+    readonly workers: number,
+    options: { readonly isolate?: boolean; readonly taskTimeoutMs?: number } = {},
+  ) {
+    this.taskTimeoutMs = options.taskTimeoutMs;
+    if (workers > 1 || options.isolate) {
       this.pool = new Piscina({
         // worker.mjs registers tsx in its own thread, whatever started this process.
         filename: new URL('./worker.mjs', import.meta.url).href,
@@ -111,9 +133,25 @@ export class TaskRunner {
     }
   }
 
+  /** One task on the pool, ended after taskTimeoutMs. */
+  private async runOnPool(pool: Piscina, task: Task): Promise<TaskResult> {
+    const limit = this.taskTimeoutMs;
+    if (limit === undefined) return (await pool.run(task)) as TaskResult;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), limit);
+    try {
+      return (await pool.run(task, { signal: abort.signal })) as TaskResult;
+    } catch (error) {
+      if (abort.signal.aborted) return timedOut(task, limit);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /**
    * Pulls tasks from `next` until it returns undefined or `more()` is false, with at most
-   * 2 × workers tasks in flight; resolves when all started tasks have finished.
+   * 2 × workers tasks in flight (workers with a time limit); resolves when all started tasks have finished.
    */
   async run(next: () => Task | undefined, more: () => boolean, onResult: (result: TaskResult) => void): Promise<void> {
     if (!this.pool) {
@@ -125,7 +163,8 @@ export class TaskRunner {
       return;
     }
     const pool = this.pool;
-    const window = this.workers * 2;
+    // Two tasks a worker keep the threads busy; with a time limit, one, so that no task's clock runs while it waits in the queue.
+    const window = this.taskTimeoutMs === undefined ? this.workers * 2 : this.workers;
     await new Promise<void>((resolve, reject) => {
       let inFlight = 0;
       let exhausted = false;
@@ -138,7 +177,7 @@ export class TaskRunner {
             break;
           }
           inFlight++;
-          (pool.run(task) as Promise<TaskResult>).then(
+          this.runOnPool(pool, task).then(
             (result) => {
               inFlight--;
               if (failed) return;

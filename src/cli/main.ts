@@ -32,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--checkers <module>', 'a module exporting CHECKERS (CheckerDefinition[]) instead of the built-in invariants')
     .option('--skip-checkers <names>', 'leave these checkers out (comma-separated names, e.g. catch-up,leadership-stability)')
     .option('--impl-options <json>', 'implementation options (JSON object) merged over the scenario\'s')
+    .option('--run-timeout <duration>', 'wall clock a run (or a shrink) may take in worker threads before it is a "hang" finding; --impl and --workers > 1 run there (default 60s)')
     .option('--no-progress', 'no progress bar (there is none anyway when stderr is not a TTY or CI is set)')
     .action(async (options) => {
       exitCode = await runCommand(options);

@@ -27,6 +27,7 @@ export interface RunCommandOptions {
   checkers?: string;
   skipCheckers?: string;
   implOptions?: string;
+  runTimeout?: string;
   progress?: boolean;
 }
 
@@ -60,6 +61,8 @@ export interface CampaignOutput {
 }
 
 const DEFAULT_RUNS = 100;
+/** Wall clock a run (or a shrink) of an implementation in worker threads may take: a run takes milliseconds. */
+const DEFAULT_RUN_TIMEOUT = '60s';
 /** The campaign size the summary of a smaller clean one suggests: the zoo's budget per bug. */
 const WIDE_CAMPAIGN_RUNS = ZOO_BUDGET_RUNS;
 
@@ -130,6 +133,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const shard = options.shard !== undefined ? parseShard(options.shard) : null;
   const maxReports = options.maxReports !== undefined ? (options.maxReports === '0' ? 0 : parsePositiveInt(options.maxReports, '--max-reports', 10_000)) : 3;
   const shrinkRuns = options.shrinkRuns !== undefined ? parsePositiveInt(options.shrinkRuns, '--shrink-runs') : 400;
+  const runTimeoutMs = parseDuration(options.runTimeout ?? DEFAULT_RUN_TIMEOUT, '--run-timeout');
   const reportsDir = options.reportsDir ?? 'reports';
   const spec: CampaignSpec = {
     scenario: options.scenario.endsWith('.json') ? recordPath(options.scenario) : options.scenario,
@@ -163,7 +167,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const progress = makeProgress(options, planned, timeBudgetMs);
   const results: { index: number; summary: RunSummary }[] = [];
   let detail: Report[] = [];
-  const runner = new TaskRunner(workers);
+  // Another implementation runs in worker threads, even with one worker, so that a run that never returns can be stopped (a 'hang' finding).
+  const runner = new TaskRunner(workers, { isolate: spec.implementation !== REFERENCE, taskTimeoutMs: runTimeoutMs });
   let stoppedBy: 'runs' | 'time-budget' = 'runs';
   const output: CampaignOutput = {
     scenario: scenario.name,
@@ -206,8 +211,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     if (results.length > 0) output.seeds.runIndexes = { first: results[0]!.index, last: results[results.length - 1]!.index, count: results.length };
     output.seeds.stoppedBy = stoppedBy;
 
-    // Shrink and report the first failing runs, in run order (also spread over the workers).
-    const failing = results.filter((r) => r.summary.violation).slice(0, maxReports);
+    // Shrink and report the first failing runs, in run order (also spread over the workers); a hang would only hang again.
+    const failing = results.filter((r) => r.summary.violation && r.summary.violation.invariant !== 'hang').slice(0, maxReports);
     if (failing.length > 0) {
       if (!options.json) process.stderr.write(`raftsim: shrinking ${failing.length} failing run(s)…\n`);
       const reports: { index: number; report: Report }[] = [];

@@ -32,6 +32,7 @@ describe('raftsim exit code 2: usage and input errors name the argument and the 
     ['unknown checker to skip', ['run', '--skip-checkers', 'catch-up,catchup'], /--skip-checkers: no checker "catchup" \(known: election-safety, /],
     ['empty checker name', ['run', '--skip-checkers', 'catch-up,'], /--skip-checkers: "catch-up," has an empty name/],
     ['unknown zoo bug', ['zoo', '--bug', 'nope'], /--bug: unknown bug "nope"; known: vote-not-persisted, /],
+    ['bad run timeout', ['run', '--run-timeout', 'never'], /--run-timeout: "never" is not a duration; give e\.g\. 60s/],
     ['bad zoo budget', ['zoo', '--budget-runs', '0'], /--budget-runs: "0" is not a count/],
     ['missing report', ['replay', join(tmp, 'none.json')], /replay: cannot read .*none\.json/],
     ['bad knobs export', ['run', '--impl', 'test/adapter/fixtures/bad-knobs.ts'], /export "knobs": knob "maxEntriesPerAppend" must be a non-empty list of values with the default first/],
@@ -149,6 +150,20 @@ describe('raftsim run and replay', () => {
     expect(result.stdout).toMatch(/^default +Five servers/);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+  });
+
+  it('an implementation that never returns is a hang finding with its seed, and the campaign goes on', () => {
+    const dir = join(tmp, 'hangs');
+    const { code, stdout } = raftsim(['run', '--impl', 'test/adapter/fixtures/broken-hangs.ts', '--runs', '2', '--run-timeout', '3s', '--reports-dir', dir, '--json']);
+    expect(code).toBe(1);
+    const out = JSON.parse(stdout);
+    expect(out.runs).toHaveLength(2);
+    for (const run of out.violations) {
+      expect(run.invariant).toBe('hang');
+      expect(run.message).toMatch(new RegExp(`^the run did not finish within 3 s of wall time: .*--seed ${run.seed} --runs 1`));
+    }
+    expect(out.violations).toHaveLength(2);
+    expect(out.reports).toEqual([]); // a hang is not shrunk: it would only hang again
   });
 
   it('--time-budget runs seeds until the time is up and records which ran', () => {

@@ -103,6 +103,14 @@ describe('raftsim run and replay', () => {
     expect(merged).toEqual(a.runs);
   });
 
+  it('the reference gives the same runs in this thread (--workers 1) as in worker threads (--workers 2)', () => {
+    const base = ['run', '--runs', '10', '--seed', '9', '--json', '--max-reports', '0'];
+    const one = JSON.parse(raftsim([...base, '--workers', '1']).stdout);
+    const two = JSON.parse(raftsim([...base, '--workers', '2']).stdout);
+    expect(one.runs.map((r: { traceHash: string }) => r.traceHash)).toHaveLength(10);
+    expect(two.runs).toEqual(one.runs);
+  });
+
   it("--json names the knobs each run drew; an option fixed with --impl-options is never drawn", () => {
     const drawn = JSON.parse(raftsim(['run', '--runs', '12', '--json', '--max-reports', '0']).stdout).runs.map((r: { knobs?: object }) => r.knobs ?? {});
     expect(drawn.some((k: object) => 'preVote' in k)).toBe(true);

@@ -5,6 +5,7 @@ import { shrinkFailure } from '../faults/shrink.ts';
 import { buildReport, type Report } from '../report/report.ts';
 import { runScenario, type RunSettings } from '../runner.ts';
 import type { Scenario } from '../sim/scenario.ts';
+import { huntBug, type HuntOptions, type ZooBugResult } from '../zoo/run.ts';
 import { loadCheckers, loadImplementation } from './modules.ts';
 
 /**
@@ -30,7 +31,9 @@ export interface CampaignSpec {
 
 export type Task =
   | { readonly type: 'run'; readonly spec: CampaignSpec; readonly index: number; readonly seed: number }
-  | { readonly type: 'report'; readonly spec: CampaignSpec; readonly index: number; readonly seed: number };
+  | { readonly type: 'report'; readonly spec: CampaignSpec; readonly index: number; readonly seed: number }
+  /** One bug of the zoo hunted (raftsim zoo --workers). */
+  | { readonly type: 'hunt'; readonly bug: string; readonly index: number; readonly options: HuntOptions };
 
 /** One run's line in the --json output. */
 export interface RunSummary {
@@ -44,7 +47,10 @@ export interface RunSummary {
   skippedChecks?: { checker: string; reason: string }[];
 }
 
-export type TaskResult = { type: 'run'; index: number; summary: RunSummary } | { type: 'report'; index: number; report: Report | null };
+export type TaskResult =
+  | { type: 'run'; index: number; summary: RunSummary }
+  | { type: 'report'; index: number; report: Report | null }
+  | { type: 'hunt'; index: number; result: ZooBugResult };
 
 interface Context {
   readonly scenario: Scenario;
@@ -72,6 +78,7 @@ export function campaignContext(spec: CampaignSpec): Promise<Context> {
 
 /** Executes one task in this thread (what a worker does). */
 export async function executeTask(task: Task): Promise<TaskResult> {
+  if (task.type === 'hunt') return { type: 'hunt', index: task.index, result: huntBug(task.bug, task.options) };
   const context = await campaignContext(task.spec);
   if (task.type === 'run') {
     const result = runScenario(context.scenario, task.seed, context.settings);
@@ -101,6 +108,7 @@ export async function executeTask(task: Task): Promise<TaskResult> {
  * returned is a 'hang' finding with its seed; a shrink that did not finish leaves no report.
  */
 function timedOut(task: Task, limitMs: number): TaskResult {
+  if (task.type === 'hunt') throw new Error(`zoo: the hunt of ${task.bug} did not finish within ${limitMs / 1000} s`);
   if (task.type === 'report') return { type: 'report', index: task.index, report: null };
   const message =
     `the run did not finish within ${limitMs / 1000} s of wall time: a call into the implementation that never returns (an endless loop?), ` +

@@ -72,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--shrink-runs <n>', 'simulation runs one shrink may spend', '400')
     .option('--reports-dir <dir>', 'where the shrunk failures are written (zoo-<bug>-<seed>.json and .html)', 'reports')
     .option('--bug <name...>', 'only these bugs')
+    .option('-w, --workers <k>', 'worker threads, each hunting one bug at a time (results do not depend on it; wall times do)', '1')
     .action(async (options) => {
       exitCode = await zooCommand(options);
     });

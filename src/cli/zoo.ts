@@ -1,7 +1,8 @@
 import { InputError } from '../adapter/load.ts';
 import { BUG_NAMES } from '../raft/bugs.ts';
-import { runZoo, ZOO_DEFAULT_RUNS, type ZooBugResult, type ZooResult } from '../zoo/run.ts';
+import { summarizeZoo, zooBugNames, ZOO_DEFAULT_RUNS, type HuntOptions, type ZooBugResult, type ZooResult } from '../zoo/run.ts';
 import { parsePositiveInt, parseSeed } from './args.ts';
+import { TaskRunner } from './campaign.ts';
 
 export interface ZooCommandOptions {
   json?: boolean;
@@ -10,12 +11,14 @@ export interface ZooCommandOptions {
   shrinkRuns?: string;
   reportsDir?: string;
   bug?: string[];
+  workers?: string;
 }
 
 /**
  * `raftsim zoo`: hunts every planted bug of the reference Raft (src/raft/bugs.ts) with the default
- * scenario's generated plans and every checker, and runs the controls. Exit 0 when every bug was
- * found and no control flagged, 1 otherwise, 2 on a usage error.
+ * scenario's generated plans and every checker, and runs the controls, one bug per worker
+ * (--workers). Exit 0 when every bug was found and no control flagged, 1 otherwise, 2 on a usage
+ * error.
  */
 export async function zooCommand(options: ZooCommandOptions): Promise<number> {
   const budgetRuns = options.budgetRuns !== undefined ? parsePositiveInt(options.budgetRuns, '--budget-runs', 1_000_000) : ZOO_DEFAULT_RUNS;
@@ -25,17 +28,29 @@ export async function zooCommand(options: ZooCommandOptions): Promise<number> {
   for (const name of only ?? []) {
     if (!(BUG_NAMES as readonly string[]).includes(name)) throw new InputError(`--bug: unknown bug "${name}"; known: ${BUG_NAMES.join(', ')}`);
   }
+  const workers = options.workers !== undefined ? parsePositiveInt(options.workers, '--workers', 256) : 1;
   const live = !options.json && process.stderr.isTTY === true;
-  const result = runZoo({
-    budgetRuns,
-    seed,
-    shrinkRuns,
-    reportsDir: options.reportsDir ?? 'reports',
-    ...(only ? { only } : {}),
-    onResult: (r) => {
-      if (live) process.stderr.write(`zoo: ${r.name}: ${r.flagged ? `${r.control ? 'FLAGGED' : 'found'} after ${r.runsToFirstFailure} run(s)` : r.control ? 'clean' : 'missed'}\n`);
-    },
-  });
+  const hunt: HuntOptions = { budgetRuns, seed, shrinkRuns, reportsDir: options.reportsDir ?? 'reports' };
+  // Each bug's hunt is a task of its own (one after the other with one worker); results are kept in zoo order.
+  const names = zooBugNames(only ? { only } : {});
+  const results: ZooBugResult[] = new Array(names.length);
+  const started = performance.now();
+  const runner = new TaskRunner(workers);
+  try {
+    let next = 0;
+    await runner.run(
+      () => (next < names.length ? { type: 'hunt', bug: names[next]!, index: next++, options: hunt } : undefined),
+      () => true,
+      (done) => {
+        if (done.type !== 'hunt') return;
+        const r = (results[done.index] = done.result);
+        if (live) process.stderr.write(`zoo: ${r.name}: ${r.flagged ? `${r.control ? 'FLAGGED' : 'found'} after ${r.runsToFirstFailure} run(s)` : r.control ? 'clean' : 'missed'}\n`);
+      },
+    );
+  } finally {
+    await runner.close();
+  }
+  const result = summarizeZoo(results, hunt, performance.now() - started);
   if (options.json) process.stdout.write(JSON.stringify(result) + '\n');
   else console.log(formatZoo(result).join('\n'));
   return result.missed.length === 0 && result.falsePositives.length === 0 ? 0 : 1;

@@ -20,8 +20,8 @@ import { median } from '../bench/median.ts';
  *
  * Wall times are measured with performance.now(); they are reported, never used by a run.
  */
-export interface ZooOptions {
-  /** Runs per bug before giving up (controls always run all of them). Default 100. */
+export interface HuntOptions {
+  /** Runs per bug before giving up (controls always run all of them). Default ZOO_DEFAULT_RUNS. */
   readonly budgetRuns?: number;
   /** Base seed; run i of each hunt uses campaignSeed(seed, i). Default 1. */
   readonly seed?: number;
@@ -31,6 +31,9 @@ export interface ZooOptions {
   readonly reportsDir?: string | null;
   /** Skip shrinking (tests that only ask "found?"). */
   readonly shrink?: boolean;
+}
+
+export interface ZooOptions extends HuntOptions {
   /** Only these bugs (default: the whole zoo, controls included). */
   readonly only?: readonly string[];
   /** Called after each bug. */
@@ -87,7 +90,7 @@ export function zooSettings(bug: string): RunSettings {
 }
 
 /** Hunts one bug (or runs one control). */
-export function huntBug(name: string, options: ZooOptions = {}): ZooBugResult {
+export function huntBug(name: string, options: HuntOptions = {}): ZooBugResult {
   const info: BugInfo | undefined = bugInfo(name);
   if (!info) throw new Error(`unknown bug "${name}" (known: ${BUGS.map((b) => b.name).join(', ')})`);
   const budget = options.budgetRuns ?? ZOO_DEFAULT_RUNS;
@@ -187,16 +190,25 @@ export const ZOO_BUDGET_RUNS = 10_000;
  */
 export const ZOO_DEFAULT_RUNS = 1_000;
 
+/** The bugs a zoo hunts: `only`, or the whole zoo with its controls. */
+export function zooBugNames(options: Pick<ZooOptions, 'only'>): readonly string[] {
+  return options.only ?? BUGS.map((b) => b.name);
+}
+
 /** Hunts every bug of the zoo, one after the other on this thread, and runs the controls. */
 export function runZoo(options: ZooOptions = {}): ZooResult {
   const started = performance.now();
-  const names = options.only ?? BUGS.map((b) => b.name);
   const results: ZooBugResult[] = [];
-  for (const name of names) {
+  for (const name of zooBugNames(options)) {
     const result = huntBug(name, options);
     results.push(result);
     options.onResult?.(result);
   }
+  return summarizeZoo(results, options, performance.now() - started);
+}
+
+/** The zoo's figures over its hunts' results (in zoo order). */
+export function summarizeZoo(results: readonly ZooBugResult[], options: HuntOptions, wallMs: number): ZooResult {
   const bugs = results.filter((r) => !r.control);
   const found = bugs.filter((r) => r.flagged);
   const shrunk = found.map((r) => r.shrunkActions).filter((n): n is number => n !== null);
@@ -211,6 +223,6 @@ export function runZoo(options: ZooOptions = {}): ZooResult {
     medianMsToFirstFailure: found.length > 0 ? median(found.map((r) => r.msToFirstFailure!)) : null,
     medianRunsToFirstFailure: found.length > 0 ? median(found.map((r) => r.runsToFirstFailure!)) : null,
     maxShrunkActions: shrunk.length > 0 ? Math.max(...shrunk) : null,
-    wallMs: performance.now() - started,
+    wallMs,
   };
 }

@@ -153,6 +153,19 @@ describe('raftsim run and replay', () => {
     expect(missed.code).toBe(1);
   });
 
+  it('zoo --workers 2 hunts in worker threads with the same results, in zoo order', () => {
+    const hunt = (workers: string) => {
+      const args = ['zoo', '--bug', 'vote-count-not-set', 'figure8-commit-old-term', 'regrant-same-candidate', '--budget-runs', '20', '--reports-dir', join(tmp, `zoo-${workers}`), '--json'];
+      const out = JSON.parse(raftsim([...args, '--workers', workers]).stdout) as { bugs: Record<string, unknown>[] };
+      // Everything but wall times and where the reports went.
+      return out.bugs.map(({ huntMs, msToFirstFailure, shrinkMs, report, replay, ...rest }) => rest);
+    };
+    const one = hunt('1');
+    expect(one.map((b) => b.name)).toEqual(['vote-count-not-set', 'figure8-commit-old-term', 'regrant-same-candidate']);
+    expect(one[0]).toMatchObject({ flagged: true, runsToFirstFailure: 15 });
+    expect(hunt('2')).toEqual(one);
+  });
+
   it('stops quietly when its reader closes the pipe early (raftsim list | head -1)', () => {
     const result = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" --import tsx src/cli/main.ts list | head -1`], { encoding: 'utf8', timeout: 60_000 });
     expect(result.stdout).toMatch(/^default +Five servers/);

@@ -4,6 +4,7 @@ import { committedQuorum } from './committed-quorum.ts';
 import { configAfterTermCommit } from './config-after-term-commit.ts';
 import { currentTermCommit } from './current-term-commit.ts';
 import { durability } from './durability.ts';
+import { electionQuorum } from './election-quorum.ts';
 import { electionSafety } from './election-safety.ts';
 import { leaderAppendOnly } from './leader-append-only.ts';
 import { leaderCompleteness } from './leader-completeness.ts';
@@ -23,6 +24,7 @@ export { committedQuorum } from './committed-quorum.ts';
 export { configAfterTermCommit } from './config-after-term-commit.ts';
 export { currentTermCommit, smallestJointQuorum } from './current-term-commit.ts';
 export { durability } from './durability.ts';
+export { electionQuorum } from './election-quorum.ts';
 export { electionSafety } from './election-safety.ts';
 export { leaderAppendOnly } from './leader-append-only.ts';
 export { leaderCompleteness } from './leader-completeness.ts';
@@ -39,6 +41,7 @@ export { stateMachineSafety } from './state-machine-safety.ts';
 export const STEP_CHECKERS: readonly CheckerDefinition[] = [
   electionSafety,
   oneVotePerTerm,
+  electionQuorum,
   monotonicity,
   stateMachineSafety,
   leaderAppendOnly,

@@ -188,5 +188,7 @@ export function parseBugs(value: unknown, key: string): ReadonlySet<BugName> {
  *  - ack-before-fsync (run 32, 215 before) fails committed-quorum: the follower that acknowledged
  *    an entry before syncing it restarts without it, and too few servers hold it.
  * The rarer bugs also came sooner with knobs: candidate-no-retry at run 243 (1354 before),
- * corrupt-entry-truncate at 225 (1144), snapshot-drops-newer-log at 573 (936).
+ * corrupt-entry-truncate at 225 (1144), snapshot-drops-newer-log at 573 (936). Since the
+ * election-quorum checker (later that day) vote-count-not-set fails at run 3 (15 before, by
+ * leader-completeness) and prevote-counts-as-vote at the election itself, both by election-quorum.
  */

@@ -162,7 +162,7 @@ describe('raftsim run and replay', () => {
     };
     const one = hunt('1');
     expect(one.map((b) => b.name)).toEqual(['vote-count-not-set', 'figure8-commit-old-term', 'regrant-same-candidate']);
-    expect(one[0]).toMatchObject({ flagged: true, runsToFirstFailure: 15 });
+    expect(one[0]).toMatchObject({ flagged: true, runsToFirstFailure: 3, invariant: 'election-quorum' });
     expect(hunt('2')).toEqual(one);
   });
 

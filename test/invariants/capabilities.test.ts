@@ -17,7 +17,7 @@ describe('checker registry', () => {
     expect(checkerByName('no-such-checker')).toBeUndefined();
     expect(names).toEqual(expect.arrayContaining([
       'election-safety', 'leader-append-only', 'committed-prefix', 'current-term-commit', 'committed-quorum', 'config-after-term-commit', 'log-matching', 'leader-completeness', 'state-machine-safety',
-      'monotonicity', 'one-vote-per-term', 'durability', 'linearizability', 'liveness-after-heal',
+      'monotonicity', 'one-vote-per-term', 'election-quorum', 'durability', 'linearizability', 'liveness-after-heal',
       'progress-under-majority', 'catch-up',
     ]));
   });
@@ -30,6 +30,7 @@ describe('checker registry', () => {
       expect(skipped.get(name)).toMatch(/does not expose .*log/);
     }
     expect(skipped.get('one-vote-per-term')).toMatch(/votedFor/);
+    expect(skipped.get('election-quorum')).toMatch(/votedFor/);
     expect(skipped.get('catch-up')).toMatch(/commitIndex/);
     // Checkers that need nothing from the view still run.
     for (const name of ['election-safety', 'monotonicity', 'state-machine-safety', 'linearizability', 'liveness-after-heal', 'progress-under-majority']) {

@@ -21,7 +21,7 @@ import { huntBug, zooSettings } from '../../src/zoo/run.ts';
 const FOUND_AT: Record<string, { index: number; check: string }> = {
   // from `npm run raftsim -- zoo --json --budget-runs 10000` (knobs drawn, 2026-12-07)
   'vote-not-persisted': { index: 27, check: 'monotonicity' },
-  'vote-count-not-set': { index: 14, check: 'leader-completeness' },
+  'vote-count-not-set': { index: 2, check: 'election-quorum' },
   'weak-uptodate-check': { index: 94, check: 'leader-completeness' },
   'candidate-no-retry': { index: 242, check: 'liveness-after-heal' },
   'skip-prevlog-check': { index: 29, check: 'state-machine-safety' },
@@ -37,7 +37,7 @@ const FOUND_AT: Record<string, { index: number; check: string }> = {
   'config-change-before-term-commit': { index: 3, check: 'config-after-term-commit' },
   'disruptive-removed-server': { index: 1, check: 'leadership-stability' },
   'snapshot-drops-newer-log': { index: 572, check: 'current-term-commit' },
-  'prevote-counts-as-vote': { index: 0, check: 'election-safety' },
+  'prevote-counts-as-vote': { index: 0, check: 'election-quorum' },
 };
 
 /** Not found by the default generator within 10,000 runs (see the zoo notes in src/raft/bugs.ts). */

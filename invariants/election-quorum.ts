@@ -1,0 +1,92 @@
+import type { NodeId, NodeView } from '../src/adapter/contract.ts';
+import { quorumAsked } from './current-term-commit.ts';
+import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
+import { Observations, VIEW_MEMBERS, VIEW_STATE, sameMembers, showTime } from './util.ts';
+
+/** Vote records are pruned once this many terms are held. */
+const PRUNE_AT_TERMS = 64;
+
+/**
+ * Election Quorum (Raft §5.2): a candidate becomes leader of term T only once a quorum of its
+ * configuration has voted for it in T. A vote is what a voter's view shows: term T and votedFor
+ * the candidate, which a correct voter persists and shows in the step in which it grants the
+ * vote, before the candidate can count it. So when a node first shows itself leader of T, every
+ * vote it may count has been seen. Flagged at that step: a grant counted twice, one of an older
+ * term, a pre-vote counted as a vote, a vote from outside the configuration — before (and
+ * whether or not) a second leader of the term, or a lost entry, ever follows.
+ *
+ * The configuration is the new leader's view's members (the cluster's initial members when views
+ * expose none). The quorum is a majority, except where a view may list both halves of a joint
+ * configuration (see quorumAsked): once membership has changed, unless the view says it is not
+ * joint (NodeView.joint === false).
+ */
+export const electionQuorum: CheckerDefinition = {
+  name: 'election-quorum',
+  description: 'a node becomes leader of a term only once a quorum of its configuration has voted for it in that term',
+  scope: 'step',
+  needs: ['votedFor'],
+  create(cluster: ClusterInfo): Checker {
+    const views = Observations.forRun(cluster);
+    /** Term → candidate → the voters seen voting for it in that term. */
+    const votes = new Map<number, Map<NodeId, Set<NodeId>>>();
+    /** By slot: the latest term seen, and the term the node was last seen leading (undefined: not leading). */
+    const latestTerm: number[] = [];
+    const ledTerm: (number | undefined)[] = [];
+    let firstMembers: readonly NodeId[] | undefined;
+    let membershipChanged = false;
+
+    const record = (voter: NodeId, term: number, candidate: NodeId): void => {
+      let byCandidate = votes.get(term);
+      if (!byCandidate) {
+        votes.set(term, (byCandidate = new Map()));
+        if (votes.size > PRUNE_AT_TERMS) prune();
+      }
+      let voters = byCandidate.get(candidate);
+      if (!voters) byCandidate.set(candidate, (voters = new Set()));
+      voters.add(voter);
+    };
+
+    /** A node leads only a term it is in, and a node's term never goes back: votes of terms below every node's latest are never counted again. */
+    const prune = (): void => {
+      let low = Infinity;
+      for (let slot = 0; slot < cluster.nodes.length; slot++) low = Math.min(low, latestTerm[slot] ?? 0);
+      for (const term of votes.keys()) if (term < low) votes.delete(term);
+    };
+
+    const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
+      latestTerm[slot] = view.term;
+      if (view.members && !membershipChanged) {
+        if (firstMembers === undefined) firstMembers = [...view.members];
+        else if (!sameMembers(firstMembers, view.members)) membershipChanged = true;
+      }
+      if (typeof view.votedFor === 'string') record(node, view.term, view.votedFor);
+      if (view.role !== 'leader') {
+        ledTerm[slot] = undefined;
+        return undefined;
+      }
+      if (ledTerm[slot] === view.term) return undefined;
+      ledTerm[slot] = view.term;
+      const members = view.members ?? cluster.initialMembers;
+      const voters = [...(votes.get(view.term)?.get(node) ?? [])].filter((v) => members.includes(v)).sort();
+      const needed = view.joint === false ? Math.floor(members.length / 2) + 1 : quorumAsked(members.length, membershipChanged);
+      if (voters.length >= needed) return undefined;
+      return {
+        invariant: 'election-quorum',
+        message:
+          `${node} became leader of term ${view.term} at ${showTime(time)} with the votes of ${voters.length > 0 ? voters.join(',') : 'no one'} in that term: ` +
+          `${voters.length} of its ${members.length} members (${members.join(',')}), where ${needed} are needed (§5.2) — ` +
+          `a grant counted twice, one of an older term, a pre-vote, or a vote from outside the configuration`,
+      };
+    };
+
+    return {
+      // Votes, roles and terms change with VIEW_STATE; the configuration with VIEW_MEMBERS.
+      afterStep: views.stepHook(look, VIEW_STATE | VIEW_MEMBERS),
+      onCrash(node) {
+        views.forget(node);
+        ledTerm[views.slotOf(node)] = undefined;
+      },
+      onRestart: (node, view, time) => look(node, view, time, views.slotOf(node)),
+    };
+  },
+};

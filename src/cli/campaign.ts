@@ -38,6 +38,7 @@ export type Task =
 /** One run's line in the --json output. */
 export interface RunSummary {
   seed: number;
+  /** The run's trace hash; empty for a run that never finished (a 'hang'). */
   traceHash: string;
   events: number;
   virtualMs: number;

@@ -15,6 +15,9 @@ const PRUNE_AT_TERMS = 64;
  * term, a pre-vote counted as a vote, a vote from outside the configuration — before (and
  * whether or not) a second leader of the term, or a lost entry, ever follows.
  *
+ * The new leader's own vote counts unless its view showed a vote for another node in that term:
+ * an implementation may count a candidate's vote for itself without showing it in votedFor.
+ *
  * The configuration is the new leader's view's members (the cluster's initial members when views
  * expose none). The quorum is a majority, except where a view may list both halves of a joint
  * configuration (see quorumAsked): once membership has changed, unless the view says it is not
@@ -67,7 +70,13 @@ export const electionQuorum: CheckerDefinition = {
       if (ledTerm[slot] === view.term) return undefined;
       ledTerm[slot] = view.term;
       const members = view.members ?? cluster.initialMembers;
-      const voters = [...(votes.get(view.term)?.get(node) ?? [])].filter((v) => members.includes(v)).sort();
+      const byCandidate = votes.get(view.term);
+      const supporters = new Set(byCandidate?.get(node));
+      // A candidate votes for itself; an implementation may count that vote without showing it in votedFor.
+      let votedElsewhere = false;
+      for (const [candidate, voters] of byCandidate ?? []) if (candidate !== node && voters.has(node)) votedElsewhere = true;
+      if (!votedElsewhere) supporters.add(node);
+      const voters = [...supporters].filter((v) => members.includes(v)).sort();
       const needed = view.joint === false ? Math.floor(members.length / 2) + 1 : quorumAsked(members.length, membershipChanged);
       if (voters.length >= needed) return undefined;
       return {

@@ -37,6 +37,18 @@ describe('election-quorum', () => {
     expect(c.afterStep!('n1', view('leader', 5, { votedFor: 'n1', members }), 3)?.message).toMatch(/with the votes of n1 in that term: 1 of its 5 members/);
   });
 
+  it("counts the leader's own vote even when its view never shows it, but not when it showed a vote for another in the term", () => {
+    const c = create(electionQuorum, FIVE);
+    c.afterStep!('n2', view('follower', 2, { votedFor: 'n1', members }), 1);
+    c.afterStep!('n3', view('follower', 2, { votedFor: 'n1', members }), 2);
+    expect(c.afterStep!('n1', view('leader', 2, { votedFor: null, members }), 3)).toBeUndefined();
+    const d = create(electionQuorum, FIVE);
+    d.afterStep!('n1', view('follower', 2, { votedFor: 'n4', members }), 1);
+    d.afterStep!('n2', view('follower', 2, { votedFor: 'n1', members }), 2);
+    d.afterStep!('n3', view('follower', 2, { votedFor: 'n1', members }), 3);
+    expect(d.afterStep!('n1', view('leader', 2, { votedFor: 'n4', members }), 4)?.message).toMatch(/with the votes of n2,n3 in that term: 2 of its 5 members/);
+  });
+
   it('counts only members, sees votes shown at a restart, and needs the quorum of a plain configuration when the view says it is not joint', () => {
     const three = ['n1', 'n2', 'n3'];
     const c = create(electionQuorum, FIVE);

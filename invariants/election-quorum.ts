@@ -18,8 +18,8 @@ const PRUNE_AT_TERMS = 64;
  * The new leader's own vote counts unless its view showed a vote for another node in that term:
  * an implementation may count a candidate's vote for itself without showing it in votedFor.
  *
- * The configuration is the new leader's view's members (the cluster's initial members when views
- * expose none). The quorum is a majority, except where a view may list both halves of a joint
+ * The configuration is the one the new leader campaigned with: the members of its view before it
+ * won (the cluster's initial members when views expose none). The quorum is a majority, except where a view may list both halves of a joint
  * configuration (see quorumAsked): once membership has changed, unless the view says it is not
  * joint (NodeView.joint === false).
  */
@@ -35,6 +35,9 @@ export const electionQuorum: CheckerDefinition = {
     /** By slot: the latest term seen, and the term the node was last seen leading (undefined: not leading). */
     const latestTerm: number[] = [];
     const ledTerm: (number | undefined)[] = [];
+    /** By slot: the configuration of the node's previous view in this incarnation (the one it campaigned with, at an election). */
+    const campaignMembers: (readonly NodeId[] | undefined)[] = [];
+    const campaignJoint: (boolean | undefined)[] = [];
     let firstMembers: readonly NodeId[] | undefined;
     let membershipChanged = false;
 
@@ -63,13 +66,24 @@ export const electionQuorum: CheckerDefinition = {
         else if (!sameMembers(firstMembers, view.members)) membershipChanged = true;
       }
       if (typeof view.votedFor === 'string') record(node, view.term, view.votedFor);
+      const violation = judge(node, view, time, slot);
+      // Copied only when it changed: an implementation may hand out one list that it changes in place.
+      if (!sameMembers(campaignMembers[slot], view.members)) campaignMembers[slot] = view.members && [...view.members];
+      campaignJoint[slot] = view.joint;
+      return violation;
+    };
+
+    const judge = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
       if (view.role !== 'leader') {
         ledTerm[slot] = undefined;
         return undefined;
       }
       if (ledTerm[slot] === view.term) return undefined;
       ledTerm[slot] = view.term;
-      const members = view.members ?? cluster.initialMembers;
+      // The configuration it campaigned with: a new leader may append a configuration entry in the very step it wins.
+      const campaigned = campaignMembers[slot];
+      const members = campaigned ?? view.members ?? cluster.initialMembers;
+      const joint = campaigned ? campaignJoint[slot] : view.joint;
       const byCandidate = votes.get(view.term);
       const supporters = new Set(byCandidate?.get(node));
       // A candidate votes for itself; an implementation may count that vote without showing it in votedFor.
@@ -77,7 +91,7 @@ export const electionQuorum: CheckerDefinition = {
       for (const [candidate, voters] of byCandidate ?? []) if (candidate !== node && voters.has(node)) votedElsewhere = true;
       if (!votedElsewhere) supporters.add(node);
       const voters = [...supporters].filter((v) => members.includes(v)).sort();
-      const needed = view.joint === false ? Math.floor(members.length / 2) + 1 : quorumAsked(members.length, membershipChanged);
+      const needed = joint === false ? Math.floor(members.length / 2) + 1 : quorumAsked(members.length, membershipChanged);
       if (voters.length >= needed) return undefined;
       return {
         invariant: 'election-quorum',
@@ -93,7 +107,9 @@ export const electionQuorum: CheckerDefinition = {
       afterStep: views.stepHook(look, VIEW_STATE | VIEW_MEMBERS),
       onCrash(node) {
         views.forget(node);
-        ledTerm[views.slotOf(node)] = undefined;
+        const slot = views.slotOf(node);
+        ledTerm[slot] = undefined;
+        campaignMembers[slot] = undefined;
       },
       onRestart: (node, view, time) => look(node, view, time, views.slotOf(node)),
     };

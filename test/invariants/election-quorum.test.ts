@@ -65,6 +65,16 @@ describe('election-quorum', () => {
     expect(d.afterStep!('n1', view('leader', 2, { votedFor: 'n1', members: three, joint: false }), 3)?.message).toMatch(/with the votes of n1 in that term: 1 of its 3 members \(n1,n2,n3\), where 2 are needed/);
   });
 
+  it('judges the configuration the leader campaigned with, not one it appends in the step it wins', () => {
+    const six = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+    const c = create(electionQuorum, { ...FIVE, nodes: six });
+    c.afterStep!('n1', view('candidate', 2, { votedFor: 'n1', members, joint: false }), 1);
+    c.afterStep!('n2', view('follower', 2, { votedFor: 'n1', members, joint: false }), 2);
+    c.afterStep!('n3', view('follower', 2, { votedFor: 'n1', members, joint: false }), 3);
+    // Three of the five it campaigned with; of the six it now shows, a majority would be four.
+    expect(c.afterStep!('n1', view('leader', 2, { votedFor: 'n1', members: six, joint: false }), 4)).toBeUndefined();
+  });
+
   it('after a membership change asks only the smallest joint quorum of a view that may be joint', () => {
     const six = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
     const c = create(electionQuorum, { ...FIVE, nodes: six });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../adapter/load.ts';
+import { ALL_CHECKERS } from '../../invariants/index.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { checkAdapterCommand } from './check-adapter.ts';
 import { replayCommandMain } from './replay.ts';
@@ -75,6 +76,20 @@ async function main(argv: string[]): Promise<number> {
     .option('-w, --workers <k>', 'worker threads, each hunting one bug at a time (results do not depend on it; wall times do)', '1')
     .action(async (options) => {
       exitCode = await zooCommand(options);
+    });
+
+  program
+    .command('checkers')
+    .description('list the built-in checkers: name, when they judge, what they need from a view (the names --skip-checkers takes)')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) => {
+      const rows = ALL_CHECKERS.map(({ name, scope, needs, description }) => ({ name, scope, needs: [...needs], description }));
+      if (options.json) {
+        console.log(JSON.stringify(rows));
+        return;
+      }
+      const width = Math.max(...rows.map((r) => r.name.length));
+      for (const r of rows) console.log(`${r.name.padEnd(width)}  ${r.scope === 'step' ? 'every step' : 'end of run'}  ${r.description}${r.needs.length > 0 ? ` (needs ${r.needs.join(', ')})` : ''}`);
     });
 
   program

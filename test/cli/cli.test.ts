@@ -166,6 +166,16 @@ describe('raftsim run and replay', () => {
     expect(hunt('2')).toEqual(one);
   });
 
+  it('checkers lists every built-in checker by the name --skip-checkers takes', () => {
+    const { code, stdout } = raftsim(['checkers']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^election-quorum +every step +a node becomes leader .* \(needs votedFor\)$/m);
+    expect(stdout).toMatch(/^catch-up +end of run +/m);
+    const listed = JSON.parse(raftsim(['checkers', '--json']).stdout) as { name: string }[];
+    expect(listed.map((c) => c.name)).toContain('linearizability');
+    expect(listed.length).toBe(stdout.trim().split('\n').length);
+  });
+
   it('stops quietly when its reader closes the pipe early (raftsim list | head -1)', () => {
     const result = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" --import tsx src/cli/main.ts list | head -1`], { encoding: 'utf8', timeout: 60_000 });
     expect(result.stdout).toMatch(/^default +Five servers/);

@@ -1114,6 +1114,7 @@ function describeBadView(view: unknown): string | undefined {
   if (typeof v.role !== 'string' || !(v.role in ROLE_CODES)) return `role ${JSON.stringify(v.role)}; expected one of ${Object.keys(ROLE_CODES).join(', ')}`;
   if (typeof v.term !== 'number' || !Number.isInteger(v.term) || v.term < 0) return `term ${JSON.stringify(v.term)}; expected an integer >= 0`;
   if (v.commitIndex !== undefined && (!Number.isInteger(v.commitIndex) || v.commitIndex < 0)) return `commitIndex ${JSON.stringify(v.commitIndex)}; expected an integer >= 0`;
+  if (v.votedFor !== undefined && v.votedFor !== null && typeof v.votedFor !== 'string') return `votedFor ${describeValue(v.votedFor)}; expected a node id, null or no field`;
   if (v.members !== undefined && !Array.isArray(v.members)) return 'members that are not an array of node ids';
   if (v.joint !== undefined && typeof v.joint !== 'boolean') return `joint ${JSON.stringify(v.joint)}; expected true, false or no field`;
   if (v.log !== undefined) {

@@ -305,7 +305,7 @@ describe('adapter faults are findings, not crashes', () => {
     expect(result.violation?.message).toContain('role "king"');
   });
 
-  it('members that are not an array, or a joint flag that is not a boolean, are adapter-contract findings naming the field', () => {
+  it('a votedFor that is not a node id, members that are not an array, or a joint flag that is not a boolean, are adapter-contract findings naming the field', () => {
     const viewing = (extra: object): RaftFactory => () => ({
       receive() {},
       propose: () => ({ accepted: false }),
@@ -315,6 +315,8 @@ describe('adapter faults are findings, not crashes', () => {
     expect(run({ members: new Set(['n1']) })?.message).toContain('members that are not an array');
     expect(run({ members: ['n1'], joint: 'yes' })?.message).toContain('joint "yes"; expected true, false or no field');
     expect(run({ members: ['n1'], joint: false })).toBeUndefined();
+    expect(run({ votedFor: 1 })?.message).toContain('votedFor 1; expected a node id, null or no field');
+    expect(run({ votedFor: null })).toBeUndefined();
   });
 
   it('a timer storm ends at the step budget with a finding', () => {

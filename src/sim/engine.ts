@@ -496,7 +496,7 @@ export class Simulation {
 
   private adapterThrew(slot: NodeSlot, what: string, error: unknown): never {
     if (error instanceof StopRun || error instanceof NodeHalted) throw error;
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const detail = describeError(error);
     if (slot.corruptedReadStep === this.steps) this.halt(slot, `it threw in ${what} on reading a corrupted value (${detail})`);
     // A throw while the cluster is first built comes before any fault: most often the options.
     const startUp = this.steps === 0 && what === 'factory' ? ` — at start-up, before any event: check the implementation options (${JSON.stringify(this.config.options)})` : '';
@@ -1034,7 +1034,7 @@ export class Simulation {
    * otherwise a bug in a checker or in raftsim.
    */
   private unexpected(error: unknown): Violation {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const detail = describeError(error);
     const at = { time: this.now, step: this.steps };
     for (const slot of this.slots) {
       const log = slot.up ? slot.view?.log : undefined;
@@ -1078,7 +1078,6 @@ export class Simulation {
   }
 }
 
-/** Cheap shape checks on a NodeView: nonsense from an adapter is a finding, not a crash. */
 /** A value as a message quotes it (JSON where it has one). */
 function describeValue(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
@@ -1092,7 +1091,7 @@ function probeLogView(log: LogView): string | undefined {
     last = log.lastIndex;
     first = log.snapshotIndex;
   } catch (error) {
-    return `threw on reading lastIndex or snapshotIndex: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+    return `threw on reading lastIndex or snapshotIndex: ${describeError(error)}`;
   }
   for (let index = last; index > first; index--) {
     for (const method of ['termAt', 'commandAt'] as const) {
@@ -1100,7 +1099,7 @@ function probeLogView(log: LogView): string | undefined {
       try {
         answer = log[method](index);
       } catch (error) {
-        return `threw on ${method}(${index}), an index within (snapshotIndex, lastIndex] that it must answer: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+        return `threw on ${method}(${index}), an index within (snapshotIndex, lastIndex] that it must answer: ${describeError(error)}`;
       }
       if (method === 'termAt' && (!Number.isInteger(answer) || (answer as number) < 0)) return `gave term ${String(answer)} at index ${index}; terms are integers >= 0`;
     }
@@ -1108,6 +1107,12 @@ function probeLogView(log: LogView): string | undefined {
   return undefined;
 }
 
+/** An exception as a message quotes it: "RangeError: hole". */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Cheap shape checks on a NodeView: nonsense from an adapter is a finding, not a crash. */
 function describeBadView(view: unknown): string | undefined {
   if (typeof view !== 'object' || view === null) return `${String(view)} instead of a NodeView object`;
   const v = view as Partial<NodeView>;

@@ -7,7 +7,8 @@ import { formatPlan } from '../report/text.ts';
 import { campaignSeed } from '../sim/rng.ts';
 import { ZOO_BUDGET_RUNS } from '../zoo/run.ts';
 import { parsePositiveInt, parseSeed } from './args.ts';
-import { TaskRunner, type CampaignSpec, type RunSummary, type Task, type TaskResult } from './campaign.ts';
+import type { CampaignSpec, RunSummary, Task, TaskResult } from './campaign.ts';
+import { TaskRunner } from './task-runner.ts';
 import { BUILTIN_CHECKERS, loadCheckers, loadImplementation, recordPath, REFERENCE } from './modules.ts';
 
 export type { RunSummary } from './campaign.ts';

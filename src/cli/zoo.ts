@@ -2,7 +2,7 @@ import { InputError } from '../adapter/load.ts';
 import { BUG_NAMES } from '../raft/bugs.ts';
 import { summarizeZoo, zooBugNames, ZOO_DEFAULT_RUNS, type HuntOptions, type ZooBugResult, type ZooResult } from '../zoo/run.ts';
 import { parsePositiveInt, parseSeed } from './args.ts';
-import { TaskRunner } from './campaign.ts';
+import { TaskRunner } from './task-runner.ts';
 
 export interface ZooCommandOptions {
   json?: boolean;

@@ -45,8 +45,7 @@ export const currentTermCommit: CheckerDefinition = {
      * damage, so it counts as holding what its log held, for leaders of that entry's term or older.
      */
     const beforeDamage: ({ index: number; term: number } | undefined)[] = [];
-    let memberLists: readonly NodeId[] | undefined;
-    let membershipChanged = false;
+    const membership = new MembershipWatch();
 
     /** Read at the fault and at the crash, before a restart (another checker's, first) syncs the shared mirror to the cut log. */
     const rememberLog = (slot: number): void => {
@@ -58,10 +57,7 @@ export const currentTermCommit: CheckerDefinition = {
       if (!log || view.commitIndex === undefined) return undefined;
       // Every node's mirror is kept current, so that a leader's quorum is counted on fresh logs.
       const mirror = logs.sync(me, slot, log);
-      if (view.members && !membershipChanged) {
-        if (memberLists === undefined) memberLists = [...view.members];
-        else if (!sameMembers(memberLists, view.members)) membershipChanged = true;
-      }
+      membership.note(view.members);
       const before = lastCommit[slot];
       lastCommit[slot] = view.commitIndex;
       if (view.role !== 'leader' || before === undefined || view.commitIndex <= before || view.members === undefined) return undefined;
@@ -79,7 +75,7 @@ export const currentTermCommit: CheckerDefinition = {
       }
       const own = first === undefined ? mirror.last + 1 : Math.max(commit, first.index);
       const members = view.members;
-      const needed = quorumAsked(members.length, membershipChanged);
+      const needed = quorumAsked(members.length, membership.changed);
       const holders: NodeId[] = [];
       if (own <= mirror.last) {
         for (const member of members) {
@@ -137,6 +133,18 @@ export const currentTermCommit: CheckerDefinition = {
  */
 export function quorumAsked(size: number, membershipChanged: boolean): number {
   return membershipChanged ? smallestJointQuorum(size) : Math.floor(size / 2) + 1;
+}
+
+/** Whether a run has shown more than one member list: each list a view shows is compared with the first one seen. */
+export class MembershipWatch {
+  private first: readonly NodeId[] | undefined;
+  changed = false;
+
+  note(members: readonly NodeId[] | undefined): void {
+    if (!members || this.changed) return;
+    if (this.first === undefined) this.first = [...members];
+    else if (!sameMembers(this.first, members)) this.changed = true;
+  }
 }
 
 /**

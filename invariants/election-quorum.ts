@@ -1,5 +1,5 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
-import { quorumAsked } from './current-term-commit.ts';
+import { MembershipWatch, quorumAsked } from './current-term-commit.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, Violation } from './types.ts';
 import { Observations, VIEW_MEMBERS, VIEW_STATE, sameMembers, showTime } from './util.ts';
 
@@ -38,8 +38,7 @@ export const electionQuorum: CheckerDefinition = {
     /** By slot: the configuration of the node's previous view in this incarnation (the one it campaigned with, at an election). */
     const campaignMembers: (readonly NodeId[] | undefined)[] = [];
     const campaignJoint: (boolean | undefined)[] = [];
-    let firstMembers: readonly NodeId[] | undefined;
-    let membershipChanged = false;
+    const membership = new MembershipWatch();
 
     const record = (voter: NodeId, term: number, candidate: NodeId): void => {
       let byCandidate = votes.get(term);
@@ -61,10 +60,7 @@ export const electionQuorum: CheckerDefinition = {
 
     const look = (node: NodeId, view: NodeView, time: number, slot: number): Violation | undefined => {
       latestTerm[slot] = view.term;
-      if (view.members && !membershipChanged) {
-        if (firstMembers === undefined) firstMembers = [...view.members];
-        else if (!sameMembers(firstMembers, view.members)) membershipChanged = true;
-      }
+      membership.note(view.members);
       if (typeof view.votedFor === 'string') record(node, view.term, view.votedFor);
       const violation = judge(node, view, time, slot);
       // Copied only when it changed: an implementation may hand out one list that it changes in place.
@@ -91,7 +87,7 @@ export const electionQuorum: CheckerDefinition = {
       for (const [candidate, voters] of byCandidate ?? []) if (candidate !== node && voters.has(node)) votedElsewhere = true;
       if (!votedElsewhere) supporters.add(node);
       const voters = [...supporters].filter((v) => members.includes(v)).sort();
-      const needed = joint === false ? Math.floor(members.length / 2) + 1 : quorumAsked(members.length, membershipChanged);
+      const needed = joint === false ? Math.floor(members.length / 2) + 1 : quorumAsked(members.length, membership.changed);
       if (voters.length >= needed) return undefined;
       return {
         invariant: 'election-quorum',

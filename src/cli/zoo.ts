@@ -32,7 +32,7 @@ export async function zooCommand(options: ZooCommandOptions): Promise<number> {
   const live = !options.json && process.stderr.isTTY === true;
   const hunt: HuntOptions = { budgetRuns, seed, shrinkRuns, reportsDir: options.reportsDir ?? 'reports' };
   // Each bug's hunt is a task of its own (one after the other with one worker); results are kept in zoo order.
-  const names = zooBugNames(only ? { only } : {});
+  const names = zooBugNames({ only });
   const results: ZooBugResult[] = new Array(names.length);
   const started = performance.now();
   const runner = new TaskRunner(workers);

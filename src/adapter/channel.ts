@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { describeError } from '../errors.ts';
 
 /**
  * A blocking request/answer channel to a worker thread. The engine is synchronous: it calls
@@ -109,22 +110,18 @@ export function serve(handler: (body: unknown) => unknown | Promise<unknown>): v
     try {
       result = handler(message.body);
     } catch (error) {
-      answer({ seq: message.seq, error: describe(error) });
+      answer({ seq: message.seq, error: describeError(error) });
       return;
     }
     if (result instanceof Promise) {
       result.then(
         (body) => answer({ seq: message.seq, body }),
-        (error: unknown) => answer({ seq: message.seq, error: describe(error) }),
+        (error: unknown) => answer({ seq: message.seq, error: describeError(error) }),
       );
     } else {
       answer({ seq: message.seq, body: result });
     }
   });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** Resolves a module specifier or path the way the worker's `require` will. */

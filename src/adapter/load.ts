@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KnobSpace, OptionsValidator, RaftFactory } from './contract.ts';
+import { errorMessage } from '../errors.ts';
 
 /** A usage or input error: the CLI prints the message and exits 2. */
 export class InputError extends Error {
@@ -27,7 +28,7 @@ export async function loadImplementationModule(modulePath: string): Promise<Impl
   try {
     module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new InputError(`--impl: loading ${modulePath} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputError(`--impl: loading ${modulePath} failed: ${errorMessage(error)}`);
   }
   const factory = module.createRaft ?? module.default;
   if (typeof factory !== 'function') {
@@ -55,7 +56,7 @@ export function checkImplementationOptions(implementation: Implementation, fixed
     try {
       validate(options);
     } catch (error) {
-      throw new InputError(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new InputError(`${where}: ${errorMessage(error)}`);
     }
   };
   attempt(fixed, source);

@@ -1,5 +1,6 @@
 import type { ClusterConfig, Command, LogView, NodeHost, NodeView, ProposeResult, RaftFactory, RaftNode } from './contract.ts';
 import { describeBadEffect, PROTOCOL_VERSION, type Answer, type NodeEffect, type NodeEvent, type WireView } from './protocol.ts';
+import { errorMessage } from '../errors.ts';
 
 /**
  * The simulator's side of the node protocol (docs/protocol.md): a RaftNode that forwards every
@@ -186,7 +187,7 @@ class RemoteNode implements RaftNode {
       // A dead or silent node: stop using it, and let the engine report the finding.
       this.stopped = true;
       this.transport.close();
-      const detail = error instanceof Error ? error.message : String(error);
+      const detail = errorMessage(error);
       throw new ProtocolError(`${this.host.id} (${this.label}) failed on "${event.type}": ${detail}`);
     }
     this.view = undefined;

@@ -27,6 +27,7 @@ import { serve } from './channel.ts';
 import type { InitEvent, NodeEffect, NodeEvent } from './protocol.ts';
 import { VirtualGlobals } from './virtual-time.ts';
 import { ViewEncoder, WireHost } from './wire-host.ts';
+import { describeError } from '../errors.ts';
 
 const realSetImmediate = globalThis.setImmediate;
 const MAX_ROUNDS = 100_000;
@@ -38,7 +39,7 @@ globals.install();
 
 const asyncErrors: string[] = [];
 process.on('unhandledRejection', (reason) => {
-  asyncErrors.push(reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason));
+  asyncErrors.push(describeError(reason));
 });
 process.on('uncaughtException', (error) => {
   asyncErrors.push(`${error.name}: ${error.message}`);

@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     .description('run a scenario for N seeds derived from one; exit 1 if any run violates an invariant')
     .option('-s, --scenario <name|file.json>', 'a named scenario (see "raftsim list") or a scenario file', 'default')
     .option('--seed <n>', 'base seed; the same seed and --runs always mean the same runs', '1')
-    .option('-n, --runs <n>', 'number of runs (seeds); default 100, or unbounded with --time-budget')
+    .option('-n, --runs <n>', 'number of runs (seeds); default 1000, or unbounded with --time-budget')
     .option('--impl <module>', 'a module exporting a RaftFactory (default export or "createRaft"); default: the reference Raft')
     .option('--json', 'print exactly one JSON object on stdout')
     .option('-w, --workers <k>', 'worker threads to spread the runs over (results do not depend on it)', '1')

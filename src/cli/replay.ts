@@ -2,11 +2,11 @@ import { findScenario } from '../../scenarios/index.ts';
 import { InputError } from '../adapter/load.ts';
 import { replayReport, type ReplayOutcome } from '../report/replay.ts';
 import { writeHtmlFile } from '../report/html.ts';
-import { describeSeed, loadReport, validateReportPlans, type Report } from '../report/report.ts';
+import { describeSeed, loadReport, replayCommand, validateReportPlans, type Report } from '../report/report.ts';
 import { formatPlan, formatTrace } from '../report/text.ts';
 import { parseScenario, type Scenario } from '../sim/scenario.ts';
 import { loadCheckers, loadImplementation, recordPath, REFERENCE } from './modules.ts';
-import { replayCommand } from './run.ts';
+import { errorMessage } from '../errors.ts';
 
 export interface ReplayCommandOptions {
   verbose?: boolean;
@@ -21,7 +21,7 @@ export function reportScenario(report: Report, source: string): Scenario {
     try {
       return parseScenario(report.scenario.definition, `${source}: scenario`);
     } catch (error) {
-      throw new InputError(`replay: ${error instanceof Error ? error.message : String(error)}`);
+      throw new InputError(`replay: ${errorMessage(error)}`);
     }
   }
   try {

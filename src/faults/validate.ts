@@ -1,5 +1,6 @@
 import type { NodeId } from '../adapter/contract.ts';
 import { FAULT_KINDS, FAULT_PLAN_VERSION, FAULT_TRIGGERS, MAX_AFTER_ELECTION_MS, MAX_NTH_ELECTION, SYMBOLIC_REFS, type FaultAction, type FaultKind, type FaultPlan } from './plan.ts';
+import { errorMessage } from '../errors.ts';
 
 /**
  * Validates a fault plan read from JSON (a scenario file, a report). Every error names where the
@@ -173,7 +174,7 @@ export function parsePlanText(text: string, nodes: readonly NodeId[], source: st
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${source}: not valid JSON (${error instanceof Error ? error.message : String(error)}); fix the syntax`);
+    throw new Error(`${source}: not valid JSON (${errorMessage(error)}); fix the syntax`);
   }
   return validatePlan(json, nodes, source);
 }

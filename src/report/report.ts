@@ -9,6 +9,7 @@ import type { SkippedCheck } from '../sim/engine.ts';
 import { nodeIds, type Scenario } from '../sim/scenario.ts';
 import type { TraceEntry } from '../sim/trace.ts';
 import type { Capability, Violation } from '../../invariants/types.ts';
+import { errorMessage } from '../errors.ts';
 
 /**
  * The JSON report of a failing run: everything a replay needs (framework version, scenario, seed,
@@ -123,6 +124,11 @@ export function buildReport(context: ReportContext, shrink: ShrinkResult): Repor
   };
 }
 
+/** The command that replays a report file, as every summary and timeline prints it. */
+export function replayCommand(file: string): string {
+  return `npm run raftsim -- replay ${file}`;
+}
+
 /** `<scenario>-<seed>`, the base name of a report's files (the seed of the failing run, as the campaign printed it). */
 export function reportBaseName(scenario: string, seed: number): string {
   return `${scenario}-${seed}`;
@@ -165,12 +171,12 @@ export function loadReport(file: string): Report {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`replay: ${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}); was it truncated? Re-run "raftsim run" to write it again`);
+    throw new InputError(`replay: ${file} is not valid JSON (${errorMessage(error)}); was it truncated? Re-run "raftsim run" to write it again`);
   }
   try {
     return validateReport(json, file);
   } catch (error) {
-    throw new InputError(`replay: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputError(`replay: ${errorMessage(error)}`);
   }
 }
 
@@ -216,7 +222,7 @@ export function validateReportPlans(report: Report, scenario: Scenario, source: 
     validatePlan(report.plan, nodes, `${source}: plan`);
     validatePlan(report.originalPlan, nodes, `${source}: originalPlan`);
   } catch (error) {
-    throw new InputError(`replay: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputError(`replay: ${errorMessage(error)}`);
   }
 }
 

@@ -21,6 +21,7 @@ import { DEFAULT_LINK, Network, type LinkBehaviour } from './network.ts';
 import { EventQueue } from './queue.ts';
 import { Rng } from './rng.ts';
 import { Trace, TRACE_KINDS, type TraceEntry, type TraceMode } from './trace.ts';
+import { describeError } from '../errors.ts';
 
 export const DEFAULT_TIMING: TimingConfig = { electionTimeoutMinMs: 150, electionTimeoutMaxMs: 300, heartbeatMs: 50 };
 
@@ -1105,11 +1106,6 @@ function probeLogView(log: LogView): string | undefined {
     }
   }
   return undefined;
-}
-
-/** An exception as a message quotes it: "RangeError: hole". */
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** Cheap shape checks on a NodeView: nonsense from an adapter is a finding, not a crash. */

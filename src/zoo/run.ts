@@ -6,7 +6,7 @@ import { createRaft, knobs } from '../raft/index.ts';
 import { BUGS, bugInfo, type BugInfo } from '../raft/bugs.ts';
 import { join } from 'node:path';
 import { writeHtmlFile } from '../report/html.ts';
-import { buildReport, writeFileAtomic } from '../report/report.ts';
+import { buildReport, replayCommand, writeFileAtomic } from '../report/report.ts';
 import { campaignSeed } from '../sim/rng.ts';
 import { runScenario, type RunSettings } from '../runner.ts';
 import { median } from '../bench/median.ts';
@@ -174,11 +174,6 @@ export function huntBug(name: string, options: HuntOptions = {}): ZooBugResult {
     message: failing.message,
     ...shrunk,
   };
-}
-
-/** The replay command printed for a report (as `raftsim run` prints it). */
-export function replayCommand(file: string): string {
-  return `npm run raftsim -- replay ${file}`;
 }
 
 /** Runs per bug the zoo benchmark hunts (and the README's zoo table counts). */

@@ -5,7 +5,7 @@ import { generatePlan } from '../../src/faults/generate.ts';
 import { shrinkFailure } from '../../src/faults/shrink.ts';
 import { createRaft, knobs } from '../../src/raft/index.ts';
 import { writeHtml } from '../../src/report/html.ts';
-import { buildReport, writeReport } from '../../src/report/report.ts';
+import { buildReport, replayCommand, writeReport } from '../../src/report/report.ts';
 import { runScenario, type RunSettings } from '../../src/runner.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 
@@ -34,8 +34,8 @@ describe('property: no invariant is violated under generated fault plans', () =>
       if (shrink) {
         const report = buildReport({ scenario, implementation: 'reference', checkersModule: 'builtin', settings }, shrink);
         const file = writeReport('reports', report);
-        writeHtml('reports', report, `npm run raftsim -- replay ${file}`);
-        where = `\nshrunk to ${shrink.plan.actions.length} action(s); report ${file}\nreplay: npm run raftsim -- replay ${file}`;
+        writeHtml('reports', report, replayCommand(file));
+        where = `\nshrunk to ${shrink.plan.actions.length} action(s); report ${file}\nreplay: ${replayCommand(file)}`;
       }
       throw new Error(
         `scenario ${scenario.name}, run seed ${seed}: ${result.violation.invariant} — ${result.violation.message}` +

@@ -131,7 +131,26 @@ describe('catch-up', () => {
     ]);
     const v = c.finish!(record({ healedAt: 1000, endTime: 5000, finalViews }));
     expect(v?.invariant).toBe('catch-up');
-    expect(v?.message).toMatch(/n3 did not catch up after the heal at 1000\.0 ms: its commitIndex is 4 .* a leader had committed index 10 by 1500\.0 ms/);
+    expect(v?.message).toMatch(/n3 did not catch up after the heal at 1000\.0 ms: its commitIndex is 4 .* a leader had committed index 10 by 1500\.0 ms, more than 3000 ms earlier, and its commitIndex was never seen to rise/);
+  });
+
+  it('passes a follower still advancing toward the leader at the end, however slowly; fires once it stands still for the bound', () => {
+    const climb = (lastRise: number) => {
+      const c = create(catchUp, CLUSTER);
+      c.afterStep!('n1', view('leader', 2, { commitIndex: 200 }), 1500);
+      // n3 commits one entry per 50 ms heartbeat from the heal on, until lastRise.
+      let commit = 0;
+      for (let t = 1000; t <= lastRise; t += 50) c.afterStep!('n3', view('follower', 2, { commitIndex: ++commit }), t);
+      const finalViews = new Map([
+        ['n1', view('leader', 2, { commitIndex: 200 })],
+        ['n3', view('follower', 2, { commitIndex: commit })],
+      ]);
+      return c.finish!(record({ healedAt: 1000, endTime: 5000, finalViews }));
+    };
+    expect(climb(4950)).toBeUndefined(); // 80 of 200 at the end, but rising
+    const v = climb(1900); // stuck at 19 from 1.9 s: the whole bound (2 s to 5 s) without a rise
+    expect(v?.invariant).toBe('catch-up');
+    expect(v?.message).toMatch(/n3 did not catch up .* its commitIndex is 19 .* and its commitIndex has not risen since 1900\.0 ms/);
   });
 });
 

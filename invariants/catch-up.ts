@@ -40,16 +40,18 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
       const memberSets: { time: number; members: readonly NodeId[] }[] = [];
       let lastMembers: readonly NodeId[] | undefined;
       const damaged = new Set<NodeId>();
-      /** Per node: its commitIndex as last seen, and when it last rose (or was first seen; a restart's climb back from 0 rises too). */
-      const progress = new Map<NodeId, { commit: number; roseAt: number }>();
-      const look = (node: NodeId, view: NodeView, time: number): undefined => {
+      const views = Observations.forRun(cluster);
+      /**
+       * By node slot (Observations.slotOf): its commitIndex as last seen, and when it last rose (or
+       * was first seen; a restart's climb back from 0 rises too). Arrays of numbers: no boxed time per step.
+       */
+      const commits: number[] = [];
+      const roseAt: number[] = [];
+      const look = (_node: NodeId, view: NodeView, time: number, slot: number): undefined => {
         const commit = view.commitIndex ?? 0;
-        const seen = progress.get(node);
-        if (seen === undefined) progress.set(node, { commit, roseAt: time });
-        else if (commit !== seen.commit) {
-          if (commit > seen.commit) seen.roseAt = time;
-          seen.commit = commit;
-        }
+        const seen = commits[slot];
+        if (seen === undefined || commit > seen) roseAt[slot] = time;
+        commits[slot] = commit;
         if (view.role !== 'leader') return undefined;
         if (values.length === 0 || commit > values[values.length - 1]!) {
           times.push(time);
@@ -69,8 +71,8 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
       };
       return {
         // A leader's commit index and members: a step that changed neither role, commit nor members tells nothing new.
-        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE | VIEW_COMMIT | VIEW_MEMBERS),
-        onRestart: look,
+        afterStep: views.stepHook(look, VIEW_STATE | VIEW_COMMIT | VIEW_MEMBERS),
+        onRestart: (node, view, time) => look(node, view, time, views.slotOf(node)),
         onStorageFault(node) {
           damaged.add(node);
         },
@@ -96,9 +98,9 @@ export function catchUpChecker(options: CatchUpOptions = {}): CheckerDefinition 
             if (view.role === 'learner' || damaged.has(node) || !configs.every((members) => members.includes(node))) continue;
             const commit = view.commitIndex ?? 0;
             if (commit >= target) continue;
-            const roseAt = progress.get(node)?.roseAt;
-            if (roseAt !== undefined && roseAt > ref) continue;
-            const still = roseAt === undefined ? 'its commitIndex was never seen to rise' : `its commitIndex has not risen since ${showTime(roseAt)}`;
+            const rose = roseAt[views.slotOf(node)];
+            if (rose !== undefined && rose > ref) continue;
+            const still = rose === undefined ? 'its commitIndex was never seen to rise' : `its commitIndex has not risen since ${showTime(rose)}`;
             return {
               invariant: 'catch-up',
               message: `${node} did not catch up after the heal at ${showTime(healedAt)}: its commitIndex is ${commit} at the end (${showTime(record.endTime)}), but a leader had committed index ${target} by ${showTime(targetTime)}, more than ${bound} ms earlier, and ${still}`,

@@ -36,37 +36,37 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
     create(cluster: ClusterInfo): Checker {
       const bound = options.boundMs ?? 10 * cluster.electionTimeoutMaxMs;
       const changes: Change[] = [];
-      const current = new Map<NodeId, { role: Role | 'down'; term: number }>();
       const advances = new CommitAdvances(bound);
       const writes = new WriteService(bound);
-      const leaderCommit = new Map<NodeId, { term: number; commit: number }>();
       const damaged = new Set<NodeId>();
-      const note = (node: NodeId, role: Role | 'down', term: number, time: number) => {
-        const now = current.get(node);
-        if (now && now.role === role && now.term === term) return;
-        current.set(node, { role, term });
+      const views = Observations.forRun(cluster);
+      // By node slot (Observations.slotOf): its role and term as last noted; while it leads, the
+      // term and commit index of its latest view (leaderTerm -1 otherwise).
+      const roles: (Role | 'down' | undefined)[] = [];
+      const terms: number[] = [];
+      const leaderTerm: number[] = [];
+      const leaderCommit: number[] = [];
+      const note = (slot: number, node: NodeId, role: Role | 'down', term: number, time: number) => {
+        if (roles[slot] === role && terms[slot] === term) return;
+        roles[slot] = role;
+        terms[slot] = term;
         changes.push({ time, node, role, term });
       };
-      const look = (node: NodeId, view: NodeView, time: number): undefined => {
-        note(node, view.role, view.term, time);
+      const look = (node: NodeId, view: NodeView, time: number, slot: number): undefined => {
+        note(slot, node, view.role, view.term, time);
         if (view.role === 'leader' && view.commitIndex !== undefined) {
-          const last = leaderCommit.get(node);
-          if (!last) {
-            leaderCommit.set(node, { term: view.term, commit: view.commitIndex });
-          } else {
-            if (last.term === view.term && view.commitIndex > last.commit) advances.note(time);
-            last.term = view.term;
-            last.commit = view.commitIndex;
-          }
-        } else if (leaderCommit.size > 0) {
-          leaderCommit.delete(node);
+          if (leaderTerm[slot] === view.term && view.commitIndex > leaderCommit[slot]!) advances.note(time);
+          leaderTerm[slot] = view.term;
+          leaderCommit[slot] = view.commitIndex;
+        } else {
+          leaderTerm[slot] = -1;
         }
         return undefined;
       };
       return {
         // Role, term and a leader's commit index are all it follows.
-        afterStep: Observations.forRun(cluster).stepHook(look, VIEW_STATE | VIEW_COMMIT),
-        onRestart: look,
+        afterStep: views.stepHook(look, VIEW_STATE | VIEW_COMMIT),
+        onRestart: (node, view, time) => look(node, view, time, views.slotOf(node)),
         onInvoke(operation) {
           if (operation.op.type !== 'get') writes.invoked(operation);
         },
@@ -74,8 +74,9 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
           if (operation.op.type !== 'get') writes.answered(operation);
         },
         onCrash(node, time) {
-          note(node, 'down', current.get(node)?.term ?? 0, time);
-          leaderCommit.delete(node);
+          const slot = views.slotOf(node);
+          note(slot, node, 'down', terms[slot] ?? 0, time);
+          leaderTerm[slot] = -1;
         },
         onStorageFault(node) {
           damaged.add(node);

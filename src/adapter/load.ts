@@ -17,8 +17,20 @@ export interface Implementation {
 }
 
 /**
+ * The factory an implementation module exports: a function (host, config) => RaftNode, or a class
+ * whose constructor takes (host, config) — called with `new`, which a plain call of a class
+ * refuses. Undefined for anything else.
+ */
+export function asFactory(exported: unknown): RaftFactory | undefined {
+  if (typeof exported !== 'function') return undefined;
+  if (!Function.prototype.toString.call(exported).startsWith('class')) return exported as RaftFactory;
+  const Implementation = exported as new (...args: Parameters<RaftFactory>) => ReturnType<RaftFactory>;
+  return (host, config) => new Implementation(host, config);
+}
+
+/**
  * Loads a third-party implementation: a module whose default export, or named export
- * `createRaft`, is a RaftFactory, with optional `knobs` (a KnobSpace) and `validateOptions` (an
+ * `createRaft`, is a RaftFactory (or a class, see asFactory), with optional `knobs` (a KnobSpace) and `validateOptions` (an
  * OptionsValidator) exports. TypeScript modules load through tsx.
  */
 export async function loadImplementationModule(modulePath: string): Promise<Implementation> {
@@ -30,16 +42,16 @@ export async function loadImplementationModule(modulePath: string): Promise<Impl
   } catch (error) {
     throw new InputError(`--impl: loading ${modulePath} failed: ${errorMessage(error)}`);
   }
-  const factory = module.createRaft ?? module.default;
-  if (typeof factory !== 'function') {
-    throw new InputError(`--impl: ${modulePath} exports no RaftFactory; export a function (host, config) => RaftNode as default or as "createRaft"`);
+  const factory = asFactory(module.createRaft ?? module.default);
+  if (factory === undefined) {
+    throw new InputError(`--impl: ${modulePath} exports no RaftFactory; export a function (host, config) => RaftNode, or a class whose constructor takes (host, config), as default or as "createRaft"`);
   }
   const validateOptions = module.validateOptions;
   if (validateOptions !== undefined && typeof validateOptions !== 'function') {
     throw new InputError(`--impl: ${modulePath} export "validateOptions" must be a function (options) => void that throws on a bad option`);
   }
   return {
-    factory: factory as RaftFactory,
+    factory,
     knobs: parseKnobs(module.knobs, `--impl: ${modulePath} export "knobs"`),
     ...(validateOptions ? { validateOptions: validateOptions as OptionsValidator } : {}),
   };

@@ -22,12 +22,13 @@
  */
 import { createRequire } from 'node:module';
 import { workerData } from 'node:worker_threads';
-import type { ClusterConfig, ProposeResult, RaftFactory, RaftNode } from './contract.ts';
+import type { ClusterConfig, ProposeResult, RaftNode } from './contract.ts';
 import { serve } from './channel.ts';
 import type { InitEvent, NodeEffect, NodeEvent } from './protocol.ts';
 import { VirtualGlobals } from './virtual-time.ts';
 import { ViewEncoder, WireHost } from './wire-host.ts';
 import { describeError } from '../errors.ts';
+import { asFactory } from './load.ts';
 
 const realSetImmediate = globalThis.setImmediate;
 const MAX_ROUNDS = 100_000;
@@ -46,8 +47,8 @@ process.on('uncaughtException', (error) => {
 });
 
 const loaded = createRequire(`${process.cwd()}/`)(modulePath) as Record<string, unknown>;
-const factory = (loaded[exportName] ?? (exportName === 'createRaft' ? loaded.default : undefined)) as RaftFactory | undefined;
-if (typeof factory !== 'function') throw new Error(`${modulePath} exports no RaftFactory "${exportName}"`);
+const factory = asFactory(loaded[exportName] ?? (exportName === 'createRaft' ? loaded.default : undefined));
+if (factory === undefined) throw new Error(`${modulePath} exports no RaftFactory "${exportName}" (a function (host, config) => RaftNode, or a class whose constructor takes them)`);
 
 let host: WireHost | undefined;
 let node: RaftNode | undefined;

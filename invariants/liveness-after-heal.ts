@@ -1,7 +1,7 @@
 import type { NodeId, NodeView, Role } from '../src/adapter/contract.ts';
 import type { ClientOperation } from '../src/sim/history.ts';
 import type { Checker, CheckerDefinition, ClusterInfo, RunRecord, Violation } from './types.ts';
-import { Observations, VIEW_COMMIT, VIEW_STATE, showTime, undamagedMajority } from './util.ts';
+import { Observations, VIEW_COMMIT, VIEW_STATE, membersAtEnd, showTime, undamagedMajority } from './util.ts';
 
 export interface LivenessOptions {
   /** How long after the heal a single leader and a committed write may take; default 10 maximal election timeouts. */
@@ -86,7 +86,7 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
           if (healedAt === undefined) return undefined;
           const deadline = healedAt + bound;
           if (record.endTime < deadline) return undefined;
-          if (!undamagedMajority(finalMembers(record) ?? cluster.initialMembers, damaged)) return undefined;
+          if (!undamagedMajority(membersAtEnd(record) ?? cluster.initialMembers, damaged)) return undefined;
           // (1) Replay the role/term changes up to the deadline.
           const state = new Map<NodeId, { role: Role | 'down'; term: number }>();
           let leaderFound: { node: NodeId; term: number; time: number } | undefined;
@@ -134,16 +134,6 @@ export function livenessAfterHealChecker(options: LivenessOptions = {}): Checker
       };
     },
   };
-}
-
-/** The members shown by the live node with the highest (term, commitIndex) at the end of the run, if any shows members. */
-function finalMembers(record: RunRecord): readonly NodeId[] | undefined {
-  let best: NodeView | undefined;
-  for (const view of record.finalViews.values()) {
-    if (view.members === undefined) continue;
-    if (best === undefined || view.term > best.term || (view.term === best.term && (view.commitIndex ?? 0) > (best.commitIndex ?? 0))) best = view;
-  }
-  return best?.members;
 }
 
 /**

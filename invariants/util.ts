@@ -1,5 +1,5 @@
 import type { Command, LogView, NodeId, NodeView } from '../src/adapter/contract.ts';
-import type { ClusterInfo, Violation } from './types.ts';
+import type { ClusterInfo, RunRecord, Violation } from './types.ts';
 
 /**
  * Helpers shared by the checkers. The log checkers of one run share one mirror per node
@@ -559,6 +559,16 @@ export class IndexWindow<T> {
     else this.chunks.splice(0, whole);
     this.firstChunk += whole;
   }
+}
+
+/** The members shown by the live node with the highest (term, commitIndex) at the end of the run, if any shows members. */
+export function membersAtEnd(record: Pick<RunRecord, 'finalViews'>): readonly NodeId[] | undefined {
+  let best: NodeView | undefined;
+  for (const view of record.finalViews.values()) {
+    if (view.members === undefined) continue;
+    if (best === undefined || view.term > best.term || (view.term === best.term && (view.commitIndex ?? 0) > (best.commitIndex ?? 0))) best = view;
+  }
+  return best?.members;
 }
 
 /** Element-wise equality of two member lists (no allocation: views may hand out a new array each step). */

@@ -1,6 +1,7 @@
 import type { NodeId, NodeView } from '../src/adapter/contract.ts';
 import type { ClientOperation } from '../src/sim/history.ts';
 import type { Checker, CheckerDefinition, RunRecord, Violation } from '../invariants/types.ts';
+import { membersAtEnd } from '../invariants/util.ts';
 
 /**
  * What a scenario checks beyond the global invariants. Each expectation is a checker like any
@@ -117,11 +118,15 @@ export function noWritesCommitBetween(from: number, to: number): CheckerDefiniti
   });
 }
 
-/** At the end every live node has applied the same state: followers caught up. */
+/**
+ * At the end every live member of the configuration has applied the same state: followers caught
+ * up. A node outside it (never added, or removed) is not judged: no leader replicates to it.
+ */
 export function converged(): CheckerDefinition {
-  return expectation('converged', 'at the end all live nodes hold the same applied state', () => ({
+  return expectation('converged', 'at the end all live members hold the same applied state', () => ({
     finish: (record: RunRecord) => {
-      const states = [...record.finalStates];
+      const members = membersAtEnd(record) ?? record.cluster.initialMembers;
+      const states = [...record.finalStates].filter(([node]) => members.includes(node));
       const [first, ...rest] = states;
       if (!first) return violation('converged', 'no node was alive at the end');
       for (const [node, state] of rest) {

@@ -51,6 +51,16 @@ export interface RunRecord {
   /** Final views of live nodes, and the state of their state machines. */
   readonly finalViews: ReadonlyMap<NodeId, NodeView>;
   readonly finalStates: ReadonlyMap<NodeId, { readonly appliedIndex: number; readonly entries: readonly [string, string][] }>;
+  /** Every membership change the plan asked a leader for, in order, and whether it accepted it. */
+  readonly membershipChanges: readonly MembershipChange[];
+}
+
+/** A membership fault action as the leader answered it (a refusal is legitimate: one change at a time, single-server changes only, …). */
+export interface MembershipChange {
+  readonly time: number;
+  readonly leader: NodeId;
+  readonly members: readonly NodeId[];
+  readonly accepted: boolean;
 }
 
 /**

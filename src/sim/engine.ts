@@ -12,7 +12,7 @@ import type {
   TimingConfig,
 } from '../adapter/contract.ts';
 import type { FaultAction, FaultPlan, NodeRef } from '../faults/plan.ts';
-import type { Capability, Checker, CheckerDefinition, ClusterInfo, ClusterStatus, RunRecord, Violation } from '../../invariants/types.ts';
+import type { Capability, Checker, CheckerDefinition, ClusterInfo, ClusterStatus, MembershipChange, RunRecord, Violation } from '../../invariants/types.ts';
 import { ClientPool, DEFAULT_WORKLOAD, type ClientReply, type ClientRequest, type WorkloadConfig } from './clients.ts';
 import { SimDisk, type CrashLoss } from './disk.ts';
 import type { ClientOperation } from './history.ts';
@@ -299,6 +299,7 @@ export class Simulation {
   private checkerTime: number | undefined = undefined;
   private readonly skipped: SkippedCheck[] = [];
   private readonly faults: AppliedFault[] = [];
+  private readonly membershipChanges: MembershipChange[] = [];
   private readonly statuses: ClusterStatus[] = [];
   private capabilities: Capability[] = [];
   private nextTimerId = 1;
@@ -921,6 +922,7 @@ export class Simulation {
         if (typeof raft.changeMembership !== 'function') return 'skipped: the implementation cannot change membership';
         const result = this.callAdapter(leader, 'changeMembership', () => raft.changeMembership!(action.members));
         if (typeof result?.accepted !== 'boolean') this.fail('adapter-contract', `node ${leader.id}: changeMembership() returned ${describeValue(result)}; expected { accepted: boolean, index? }`);
+        this.membershipChanges.push({ time: this.now, leader: leader.id, members: [...action.members], accepted: result.accepted });
         this.afterStep(leader);
         return result.accepted ? `${leader.id} accepted members ${action.members.join(',')} at index ${result.index}` : `${leader.id} refused members ${action.members.join(',')}`;
       }
@@ -1074,6 +1076,7 @@ export class Simulation {
       endTime: this.now,
       finalViews,
       finalStates,
+      membershipChanges: this.membershipChanges,
     };
     for (const { name, checker } of this.checkers) this.report(name, checker.finish?.(record));
   }

@@ -72,6 +72,7 @@ export function record(partial: Partial<RunRecord>): RunRecord {
     endTime: 0,
     finalViews: new Map(),
     finalStates: new Map(),
+    membershipChanges: [],
     ...partial,
   };
 }

@@ -22,7 +22,9 @@ import { Observations, VIEW_COMMIT, VIEW_LOG, VIEW_MEMBERS, VIEW_STATE, sameMemb
  *  - a view lists the union of both halves of a joint configuration, and a joint quorum can be
  *    smaller than a majority of the union (C_old = {1..5}, C_new = {3..7}: {3,4,5}): once any
  *    node has shown a second member list in the run, the quorum asked is the smallest of any
- *    joint configuration with that union.
+ *    joint configuration with that union — unless the leader's view says its configuration is
+ *    not joint (`joint: false`): then a majority of it, which catches a leader that counts
+ *    itself in a configuration it has just left.
  * Only advances while the node is leader are judged: a leader learns its commit from no one,
  * and a commit it brought from a follower's past (or from disk at a restart) is not an advance.
  */
@@ -75,7 +77,7 @@ export const currentTermCommit: CheckerDefinition = {
       }
       const own = first === undefined ? mirror.last + 1 : Math.max(commit, first.index);
       const members = view.members;
-      const needed = quorumAsked(members.length, membership.changed);
+      const needed = quorumAsked(members.length, membership.changed, view.joint);
       const holders: NodeId[] = [];
       if (own <= mirror.last) {
         for (const member of members) {
@@ -128,11 +130,12 @@ export const currentTermCommit: CheckerDefinition = {
 
 /**
  * The quorum a checker asks of `size` voters: a majority while the run has shown one member list
- * only; once membership has changed, a view may list both halves of a joint configuration, and
- * the smallest quorum of any joint configuration of that size is all that is certain.
+ * only, or when the view says its configuration is not joint (`joint: false`); once membership
+ * has changed, a view that does not say may list both halves of a joint configuration, and the
+ * smallest quorum of any joint configuration of that size is all that is certain.
  */
-export function quorumAsked(size: number, membershipChanged: boolean): number {
-  return membershipChanged ? smallestJointQuorum(size) : Math.floor(size / 2) + 1;
+export function quorumAsked(size: number, membershipChanged: boolean, joint?: boolean): number {
+  return membershipChanged && joint !== false ? smallestJointQuorum(size) : Math.floor(size / 2) + 1;
 }
 
 /** Whether a run has shown more than one member list: each list a view shows is compared with the first one seen. */

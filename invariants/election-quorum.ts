@@ -87,7 +87,7 @@ export const electionQuorum: CheckerDefinition = {
       for (const [candidate, voters] of byCandidate ?? []) if (candidate !== node && voters.has(node)) votedElsewhere = true;
       if (!votedElsewhere) supporters.add(node);
       const voters = [...supporters].filter((v) => members.includes(v)).sort();
-      const needed = joint === false ? Math.floor(members.length / 2) + 1 : quorumAsked(members.length, membership.changed);
+      const needed = quorumAsked(members.length, membership.changed, joint);
       if (voters.length >= needed) return undefined;
       return {
         invariant: 'election-quorum',

@@ -1119,6 +1119,8 @@ class TickRaft implements RaftNode {
       votedFor: this.votedFor,
       commitIndex: this.commitIndex,
       members: this.members,
+      // Single-server changes only: a configuration is never joint (the checkers then ask a majority of it).
+      joint: false,
       log: view,
     };
   }

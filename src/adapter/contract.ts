@@ -111,10 +111,13 @@ export interface NodeView {
   /** Voting members of the configuration this node currently uses (both halves in a joint one). */
   readonly members?: readonly NodeId[];
   /**
-   * True while that configuration is a joint one (C_old,new). An implementation that changes
-   * membership by joint consensus sets it, so that a checker can tell the joint phase from a
-   * single-server change (see invariants/config-after-term-commit.ts); left out, a joint
-   * configuration looks like its union of members.
+   * True while that configuration is a joint one (C_old,new), false while it is not. An
+   * implementation that changes membership by joint consensus sets it, so that a checker can tell
+   * the joint phase from a single-server change (see invariants/config-after-term-commit.ts); one
+   * that changes one server at a time sets it false. Left out, after a membership change any member
+   * list may be the union of a joint configuration, and the quorum checkers (current-term-commit,
+   * election-quorum) can ask only the smallest quorum of any joint configuration of that size: two
+   * of four, where `joint: false` asks a majority.
    */
   readonly joint?: boolean;
   readonly log?: LogView;

@@ -2,20 +2,20 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchCheckers, benchLinearizability } from './checkers.ts';
 import { benchEngine } from './engine.ts';
-import { benchMemory, benchRaft } from './raft.ts';
+import { benchMemory, benchRaftInChild } from './raft.ts';
 import { benchZoo } from './zoo.ts';
 
 /**
- * `npm run bench`: every benchmark in one process, one after the other, gathered into
- * reports/bench.json. Figures are ratios measured in the same run wherever possible, because
+ * `npm run bench`: every benchmark one after the other, in this process but for the reference's
+ * speed and memory (child processes: see benchRaftInChild), gathered into reports/bench.json. Figures are ratios measured in the same run wherever possible, because
  * the machines are shared and noisy.
  */
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 
 log('engine (no-op messages among 5 nodes vs a bare loop over the same heap)…');
 const engine = benchEngine();
-log('reference Raft, default scenario, every checker on vs off…');
-const { raft, overheadRatio } = benchRaft();
+log('reference Raft, default scenario, every checker on vs off (a child process)…');
+const { raft, overheadRatio } = benchRaftInChild();
 log('step checkers on a 10,000-entry log…');
 const tenThousand = await benchCheckers();
 log('linearizability…');

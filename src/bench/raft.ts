@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { ALL_CHECKERS } from '../../invariants/index.ts';
 import { defaultScenario } from '../../scenarios/default.ts';
 import { generatePlan } from '../faults/generate.ts';
 import { createRaft, knobs } from '../raft/index.ts';
 import { campaignSeeds, runScenario, type RunSettings } from '../runner.ts';
+import { runInChild } from './child.ts';
 import { median } from './median.ts';
 
 export interface RaftBench {
@@ -61,17 +61,9 @@ export function benchRaft(runs = 200, rounds = 5, warmUp = 300): { raft: RaftBen
   };
 }
 
-/**
- * benchRaft in a fresh child process, as a campaign runs: one implementation in the process, and
- * no other benchmark's code compiled before it. Run after the engine benchmark in the same process
- * (its no-op nodes go through the same engine call sites), the speed measured 3% lower on average
- * (five alternating pairs: 1,880 against 2,057, 2,018 against 2,006, 2,002/2,065, 2,047/2,086,
- * 2,091/2,134).
- */
+/** benchRaft in a fresh child process (see runInChild). */
 export function benchRaftInChild(): ReturnType<typeof benchRaft> {
-  const script = `import { benchRaft } from './src/bench/raft.ts'; console.log(JSON.stringify(benchRaft()));`;
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(out.trim().split('\n').pop()!) as ReturnType<typeof benchRaft>;
+  return runInChild(`import { benchRaft } from './src/bench/raft.ts'; console.log(JSON.stringify(benchRaft()));`);
 }
 
 /**
@@ -116,8 +108,7 @@ export function benchMemory(): {
       const result = runScenario(scenario, 1, { factory: createRaft, checkers: [...(${checkersOn} ? ALL_CHECKERS : []), probe], generatePlan });
       if (result.violation) throw new Error(result.violation.message);
       console.log(JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, heap }));`;
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    const figures = JSON.parse(out.trim().split('\n').pop()!) as { maxRSS: number; heap: number };
+    const figures = runInChild<{ maxRSS: number; heap: number }>(script, ['--expose-gc']);
     return { peakMB: Math.round(figures.maxRSS / 1024), heapBytes: figures.heap };
   };
   const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));

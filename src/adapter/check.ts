@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import type { CheckRunResult, CheckTask } from './check-task.ts';
 import { conformanceRule } from './conformance.ts';
+import { describeError } from '../errors.ts';
 
 /**
  * `raftsim check-adapter <module>`: does an implementation meet the adapter contract?
@@ -54,7 +55,7 @@ function runInThread(task: CheckTask, timeoutMs: number): Promise<ThreadOutcome>
     // Wall time bounds the check itself; it never enters a simulation.
     const timer = setTimeout(() => finish({ ok: false, error: `TIMEOUT: the runs did not finish within ${timeoutMs / 1000} s of wall time (an infinite loop in the adapter, or a node that never answers)` }), timeoutMs);
     worker.on('message', (message: ThreadOutcome) => finish(message));
-    worker.on('error', (error) => finish({ ok: false, error: `${error.name}: ${error.message}` }));
+    worker.on('error', (error) => finish({ ok: false, error: describeError(error) }));
     worker.on('exit', (code) => finish({ ok: false, error: `the worker thread exited with code ${code} before answering` }));
   });
 }

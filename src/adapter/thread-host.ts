@@ -43,7 +43,7 @@ process.on('unhandledRejection', (reason) => {
   asyncErrors.push(describeError(reason));
 });
 process.on('uncaughtException', (error) => {
-  asyncErrors.push(`${error.name}: ${error.message}`);
+  asyncErrors.push(describeError(error));
 });
 
 const loaded = createRequire(`${process.cwd()}/`)(modulePath) as Record<string, unknown>;

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { benchLinearizability, type CheckerBench } from './checkers.ts';
 import { runInChild } from './child.ts';
 import { benchEngine } from './engine.ts';
-import { benchMemory, benchRaftInChild } from './raft.ts';
+import { benchMemory, type benchRaft } from './raft.ts';
 import { benchZoo } from './zoo.ts';
 
 /**
@@ -17,7 +17,7 @@ const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`
 log('engine (no-op messages among 5 nodes vs a bare loop over the same heap)…');
 const engine = benchEngine();
 log('reference Raft, default scenario, every checker on vs off (a child process)…');
-const { raft, overheadRatio } = benchRaftInChild();
+const { raft, overheadRatio } = runInChild<ReturnType<typeof benchRaft>>(`import { benchRaft } from './src/bench/raft.ts'; console.log(JSON.stringify(benchRaft()));`);
 log('step checkers on a 10,000-entry log (a child process)…');
 const tenThousand = runInChild<CheckerBench>(`import { benchCheckers } from './src/bench/checkers.ts'; console.log(JSON.stringify(await benchCheckers()));`);
 log('linearizability…');

@@ -61,11 +61,6 @@ export function benchRaft(runs = 200, rounds = 5, warmUp = 300): { raft: RaftBen
   };
 }
 
-/** benchRaft in a fresh child process (see runInChild). */
-export function benchRaftInChild(): ReturnType<typeof benchRaft> {
-  return runInChild(`import { benchRaft } from './src/bench/raft.ts'; console.log(JSON.stringify(benchRaft()));`);
-}
-
 /**
  * Memory of one long run of the default cluster, measured in a fresh child process so that
  * nothing else shares its heap: the peak resident set, and the heap after a full GC at the end of
